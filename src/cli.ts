@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+import { parseArgs } from "node:util";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { ConfigError, type ConfigOverrides, loadConfig, type LogLevel } from "./config.js";
+import { Logger } from "./log.js";
+import { createRuntime, packageVersion } from "./runtime.js";
+import { createServer } from "./server/server.js";
+import { SkillError } from "./skills.js";
+
+const HELP = `nemovideo-mcp ${packageVersion()}: MCP server and CLI for the NemoVideo cloud video agent
+
+Usage:
+  nemovideo-mcp [--skill <name|path>]        serve MCP over stdio (for Claude Desktop, Cursor, VS Code, ...)
+  nemovideo-mcp sandbox [--port N]           run the local NemoVideo sandbox backend
+  nemovideo-mcp credits | session [--new] | upload <path|url>... | send "<message>" | state
+              | export [--out dir] | route "<words>"   [--json]
+
+Options:
+  --skill <name|path>   bundled skill (ai-video-generator-ai, ai-voiceover-for) or a skill folder / SKILL.md
+  --state-dir <dir>     state directory (default ~/.config/nemovideo)
+  --api-url <url>       NemoVideo API base URL (default NEMO_API_URL or the production API)
+  --log-level <level>   debug | info | notice | warning | error
+  --json                machine-readable output for CLI subcommands
+  -h, --help            show this help
+  -v, --version         print the version
+
+Environment: NEMO_TOKEN, NEMO_API_URL, NEMO_WEB_URL, NEMO_SKILL, NEMO_STATE_DIR, NEMO_OUTPUT_DIR,
+NEMO_ALLOWED_DIRS, NEMO_RENDER_POLL_MS, NEMO_RENDER_MAX_POLLS, NEMO_RECOVERY_POLL_MS, NEMO_STALL_MS,
+NEMO_STREAM_TIMEOUT_MS, NEMO_RETRY_429_MS, NEMO_LOG_LEVEL (see README).
+`;
+
+const OPTIONS = {
+  skill: { type: "string" },
+  "state-dir": { type: "string" },
+  "api-url": { type: "string" },
+  "log-level": { type: "string" },
+  port: { type: "string" },
+  host: { type: "string" },
+  out: { type: "string" },
+  new: { type: "boolean" },
+  json: { type: "boolean" },
+  language: { type: "string" },
+  wait: { type: "string" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "v" },
+} as const;
+
+/** Exit codes: 0 ok, 1 backend or runtime error, 2 bad usage. */
+async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    process.stderr.write(`nemovideo-mcp: ${(err as Error).message}\nRun nemovideo-mcp --help for usage.\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
+  const [command, ...rest] = positionals;
+  const flags: ConfigOverrides = {
+    skill: values.skill,
+    stateDir: values["state-dir"],
+    apiUrl: values["api-url"],
+    logLevel: values["log-level"],
+  };
+  if (command === "sandbox") {
+    const { runSandboxCommand } = await import("./commands/sandbox.js");
+    return runSandboxCommand({ port: values.port, host: values.host });
+  }
+  if (command !== undefined) {
+    const { runCommand } = await import("./commands/index.js");
+    return runCommand(command, rest, values, flags);
+  }
+  return serve(flags);
+}
+
+async function serve(flags: ConfigOverrides): Promise<number> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env, flags);
+  } catch (err) {
+    process.stderr.write(`nemovideo-mcp: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const logger = new Logger(config.logLevel as LogLevel);
+  let runtime: Awaited<ReturnType<typeof createRuntime>>;
+  try {
+    runtime = await createRuntime(config, logger);
+  } catch (err) {
+    if (err instanceof SkillError || err instanceof ConfigError) {
+      process.stderr.write(`nemovideo-mcp: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  // A failed call must never take the process down: log stray errors and keep serving.
+  process.on("unhandledRejection", (reason) => logger.error(`Unhandled rejection: ${String(reason)}`));
+  process.on("uncaughtException", (err) => logger.error(`Uncaught exception: ${err.stack ?? err.message}`));
+
+  const server = createServer(runtime, runtime.skills);
+  const transport = new StdioServerTransport();
+  const closed = new Promise<void>((resolve) => {
+    transport.onclose = () => resolve();
+    process.stdin.once("end", () => resolve());
+    process.once("SIGINT", () => resolve());
+    process.once("SIGTERM", () => resolve());
+  });
+  await server.connect(transport);
+  logger.info(
+    `nemovideo-mcp ${runtime.version} serving on stdio (skill ${runtime.skill.name}@${runtime.skill.version}, platform ${runtime.skill.platform}, API ${config.apiUrl}).`,
+  );
+  await closed;
+  runtime.jobs.shutdown();
+  await server.close().catch(() => {});
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`nemovideo-mcp: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,115 @@
+import { addSecret } from "../log.js";
+import { MissingClientIdError, RateLimitError } from "./errors.js";
+import { sleep } from "./poll.js";
+import type { AnonymousToken } from "./schemas.js";
+import type { StateStore } from "./store.js";
+
+const SEVEN_DAYS_MS = 7 * 24 * 60 * 60 * 1000;
+/** A cached token is not used in its last minute, so it never expires mid-request. */
+const EXPIRY_MARGIN_MS = 60_000;
+
+/** The token the next request uses, and whether it is the user's own. */
+export interface ActiveToken {
+  token: string;
+  /** True for an anonymous token acquired by this program (it can be re-acquired on 1001). */
+  anonymous: boolean;
+  userId?: string | undefined;
+}
+
+export interface TokenProviderOptions {
+  apiUrl: string;
+  store: StateStore;
+  /** NEMO_TOKEN: used as is, never cached. */
+  userToken?: string | undefined;
+  /** NEMO_CLIENT_ID: used instead of the persisted id. */
+  clientId?: string | undefined;
+  retry429Ms: number;
+  /** Performs POST /api/auth/anonymous-token for a client id. */
+  requestToken: (clientId: string, signal?: AbortSignal) => Promise<AnonymousToken>;
+  now?: () => number;
+}
+
+/**
+ * Hands out the bearer token: NEMO_TOKEN when set, else a cached anonymous token bound to the
+ * persisted client id. Concurrent callers share one in-flight acquisition.
+ */
+export class TokenProvider {
+  private inflight: Promise<ActiveToken> | undefined;
+  private memo: ActiveToken | undefined;
+  private readonly now: () => number;
+  /** Number of anonymous-token requests sent (for tests and diagnostics). */
+  requests = 0;
+
+  constructor(private readonly options: TokenProviderOptions) {
+    this.now = options.now ?? Date.now;
+    addSecret(options.userToken);
+  }
+
+  /** True when the user supplied NEMO_TOKEN. */
+  get isUserToken(): boolean {
+    return this.options.userToken !== undefined;
+  }
+
+  /** The client id sent as X-Client-Id. */
+  async clientId(): Promise<string> {
+    return this.options.clientId ?? (await this.options.store.clientId());
+  }
+
+  /** The token to use now, acquiring an anonymous one when none is cached. */
+  async get(signal?: AbortSignal): Promise<ActiveToken> {
+    if (this.options.userToken) return { token: this.options.userToken, anonymous: false };
+    if (this.memo) return this.memo;
+    this.inflight ??= this.load(signal).finally(() => {
+      this.inflight = undefined;
+    });
+    return this.inflight;
+  }
+
+  /** Forgets `token` after the backend rejected it (1001); the next get() acquires a new one. */
+  async invalidate(token: string): Promise<void> {
+    if (this.options.userToken) return;
+    if (this.memo?.token === token) this.memo = undefined;
+    const cached = await this.options.store.getToken(this.options.apiUrl);
+    if (cached?.token === token) await this.options.store.setToken(this.options.apiUrl, undefined);
+  }
+
+  private async load(signal?: AbortSignal): Promise<ActiveToken> {
+    const cached = await this.options.store.getToken(this.options.apiUrl);
+    if (cached && cached.expiresAt - EXPIRY_MARGIN_MS > this.now()) {
+      addSecret(cached.token);
+      this.memo = { token: cached.token, anonymous: true, userId: cached.userId };
+      return this.memo;
+    }
+    const { store, apiUrl } = this.options;
+    let clientId = await this.clientId();
+    let response: AnonymousToken;
+    try {
+      response = await this.acquire(clientId, signal);
+    } catch (err) {
+      // HTTP 400: the backend wants a (new) client id; make one, keep it, try once more.
+      if (!(err instanceof MissingClientIdError) || this.options.clientId) throw err;
+      clientId = await store.resetClientId();
+      response = await this.acquire(clientId, signal);
+    }
+    addSecret(response.token);
+    const parsedExpiry = response.expires_at ? Date.parse(response.expires_at) : Number.NaN;
+    const expiresAt = Number.isFinite(parsedExpiry) ? parsedExpiry : this.now() + SEVEN_DAYS_MS;
+    const record = { token: response.token, userId: response.user_id, expiresAt, clientId };
+    await store.setToken(apiUrl, record);
+    this.memo = { token: record.token, anonymous: true, userId: record.userId };
+    return this.memo;
+  }
+
+  /** One token request, with the single wait-and-retry on HTTP 429. */
+  private async acquire(clientId: string, signal?: AbortSignal): Promise<AnonymousToken> {
+    this.requests++;
+    try {
+      return await this.options.requestToken(clientId, signal);
+    } catch (err) {
+      if (!(err instanceof RateLimitError)) throw err;
+      await sleep(this.options.retry429Ms, signal);
+      this.requests++;
+      return this.options.requestToken(clientId, signal);
+    }
+  }
+}

@@ -1,0 +1,364 @@
+import { Readable } from "node:stream";
+import { type Dispatcher, request } from "undici";
+import type { z } from "zod";
+import type { Config } from "../config.js";
+import { type Logger, silentLogger } from "../log.js";
+import { type ActiveToken, TokenProvider } from "./auth.js";
+import {
+  AuthError,
+  CancelledError,
+  type ErrorContext,
+  MalformedResponseError,
+  NemoError,
+  NetworkError,
+  RateLimitError,
+  ServerError,
+  TimeoutError,
+} from "./errors.js";
+import { sleep } from "./poll.js";
+import { AnonymousTokenSchema, ErrorBodySchema } from "./schemas.js";
+import type { StateStore } from "./store.js";
+
+/** Values of the three attribution headers, from the active skill. */
+export interface SkillIdentity {
+  name: string;
+  version: string;
+  platform: string;
+}
+
+export interface NemoClientOptions {
+  config: Pick<Config, "apiUrl" | "webUrl" | "token" | "clientId" | "retry429Ms" | "requestTimeoutMs">;
+  skill: SkillIdentity;
+  store: StateStore;
+  logger?: Logger;
+  dispatcher?: Dispatcher;
+  userAgent?: string;
+}
+
+/** A request body that can be produced again for the single retry after an auth failure. */
+export type BodyFactory = () => { body: string | Buffer | Readable; headers?: Record<string, string> };
+
+export interface CallOptions {
+  method: "GET" | "POST" | "HEAD";
+  /** Path below the API base URL (starting with /), or an absolute URL. */
+  path: string;
+  /** JSON body (sent as application/json). */
+  json?: unknown;
+  /** Raw body, produced once per attempt. */
+  body?: BodyFactory;
+  headers?: Record<string, string>;
+  signal?: AbortSignal | undefined;
+  /** Limit for the whole call (JSON) or for the response headers (open). */
+  timeoutMs?: number;
+  /** Idle limit between body chunks for open(); 0 disables it (SSE manages its own limits). */
+  bodyTimeoutMs?: number;
+  /** Send Authorization (default true). */
+  auth?: boolean;
+  /** Retry once on a network error or 502/503/504; defaults to true for GET. */
+  retryTransient?: boolean;
+}
+
+/** A streaming response: status, headers and a body the caller must consume or destroy. */
+export interface OpenResponse {
+  statusCode: number;
+  headers: Dispatcher.ResponseData["headers"];
+  body: Readable;
+}
+
+interface DecodedFailure {
+  code?: number | undefined;
+  message?: string | undefined;
+}
+
+/** Result of reading a JSON body: the payload after the envelope, or the failure it reports. */
+export type Decoded = { ok: true; data: unknown } | { ok: false; failure: DecodedFailure };
+
+/**
+ * Reads any of the backend's three response styles: `{code, message, data}`, `{success, data}`,
+ * or fields at the top level. `code != 0` is a failure even with HTTP 200.
+ */
+export function decodeEnvelope(status: number, body: unknown): Decoded {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    return status >= 400 ? { ok: false, failure: {} } : { ok: true, data: body ?? {} };
+  }
+  const obj = body as Record<string, unknown>;
+  const parsed = ErrorBodySchema.safeParse(obj);
+  const fields = parsed.success ? parsed.data : {};
+  const message = [fields.message, fields.msg, fields.error].find((m) => typeof m === "string") as
+    | string
+    | undefined;
+  if (fields.code !== undefined && "code" in obj) {
+    if (fields.code !== 0) return { ok: false, failure: { code: fields.code, message } };
+    if (status >= 400) return { ok: false, failure: { message } };
+    return { ok: true, data: obj.data ?? {} };
+  }
+  if (typeof obj.success === "boolean") {
+    if (!obj.success || status >= 400) return { ok: false, failure: { message } };
+    return { ok: true, data: obj.data ?? {} };
+  }
+  if (status >= 400) return { ok: false, failure: { message } };
+  return { ok: true, data: obj };
+}
+
+const TRANSIENT_STATUS = new Set([502, 503, 504]);
+const MAX_JSON_BYTES = 32 * 1024 * 1024;
+
+/**
+ * The one request path to NemoVideo: base URL, attribution and auth headers, envelope decoding,
+ * error mapping, and the single retries the contract allows (1001 with an anonymous token, 429).
+ */
+export class NemoClient {
+  readonly auth: TokenProvider;
+  readonly logger: Logger;
+  /** The last user id the backend told us (token, session or state responses). */
+  userId: string | undefined;
+  private readonly options: NemoClientOptions;
+
+  constructor(options: NemoClientOptions) {
+    this.options = options;
+    this.logger = options.logger ?? silentLogger;
+    this.auth = new TokenProvider({
+      apiUrl: options.config.apiUrl,
+      store: options.store,
+      userToken: options.config.token,
+      clientId: options.config.clientId,
+      retry429Ms: options.config.retry429Ms,
+      requestToken: (clientId, signal) => this.requestToken(clientId, signal),
+    });
+  }
+
+  get apiUrl(): string {
+    return this.options.config.apiUrl;
+  }
+
+  get webUrl(): string {
+    return this.options.config.webUrl;
+  }
+
+  get skill(): SkillIdentity {
+    return this.options.skill;
+  }
+
+  get store(): StateStore {
+    return this.options.store;
+  }
+
+  /** What error messages need to word the next step for this user. */
+  errorContext(): ErrorContext {
+    return { userToken: this.auth.isUserToken, userId: this.userId, webUrl: this.webUrl };
+  }
+
+  /** Remembers a user id seen in a response (for the 2001 registration link). */
+  noteUserId(userId: string | undefined): void {
+    if (userId) this.userId = userId;
+  }
+
+  /** Sends a request and returns the envelope's payload validated by `schema`. */
+  async call<T>(options: CallOptions & { schema: z.ZodType<T> }): Promise<T> {
+    const data = await this.withRetries(options, async (token) => {
+      const res = await this.send(options, token, false);
+      return this.readJson(res, options.signal);
+    });
+    const parsed = options.schema.safeParse(data);
+    if (!parsed.success) {
+      throw new MalformedResponseError(
+        `NemoVideo sent a response this client cannot read (${options.method} ${pathOf(options.path)}).`,
+        "Try again; if it keeps happening, the backend may have changed.",
+        { cause: parsed.error },
+      );
+    }
+    return parsed.data;
+  }
+
+  /**
+   * Sends a request and returns the raw 2xx response for streaming (SSE, downloads). A JSON body
+   * is still decoded so that error envelopes (`code != 0`) become errors. The caller must consume
+   * or destroy the body.
+   */
+  async open(options: CallOptions): Promise<OpenResponse> {
+    return this.withRetries(options, async (token) => {
+      const res = await this.send(options, token, true);
+      const type = String(res.headers["content-type"] ?? "");
+      if (res.statusCode >= 400 || type.includes("application/json")) {
+        // Throws for error envelopes; a JSON success on a streaming endpoint leaves an empty body.
+        await this.readJson(res, options.signal);
+        return { statusCode: res.statusCode, headers: res.headers, body: Readable.from([]) };
+      }
+      return { statusCode: res.statusCode, headers: res.headers, body: res.body };
+    });
+  }
+
+  private async withRetries<T>(options: CallOptions, run: (token: ActiveToken | undefined) => Promise<T>) {
+    const wantsAuth = options.auth !== false;
+    let token = wantsAuth ? await this.auth.get(options.signal) : undefined;
+    const retryTransient = options.retryTransient ?? options.method === "GET";
+    let authRetried = false;
+    let rateRetried = false;
+    let transientRetried = false;
+    for (;;) {
+      try {
+        return await run(token);
+      } catch (err) {
+        if (err instanceof AuthError && token?.anonymous && !authRetried) {
+          authRetried = true;
+          this.logger.info("Token rejected (1001); acquiring a new anonymous token and retrying once.");
+          await this.auth.invalidate(token.token);
+          token = await this.auth.get(options.signal);
+          continue;
+        }
+        if (err instanceof RateLimitError && !rateRetried) {
+          rateRetried = true;
+          this.logger.warn(`Rate limited (HTTP 429); retrying once in ${this.options.config.retry429Ms} ms.`);
+          await sleep(this.options.config.retry429Ms, options.signal);
+          continue;
+        }
+        const transient =
+          err instanceof NetworkError || (err instanceof ServerError && TRANSIENT_STATUS.has(err.status ?? 0));
+        if (transient && retryTransient && !transientRetried) {
+          transientRetried = true;
+          this.logger.debug(`Transient failure on ${options.method} ${pathOf(options.path)}; retrying once.`);
+          await sleep(300, options.signal);
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  private headers(clientId: string, token: ActiveToken | undefined, extra?: Record<string, string>) {
+    const { name, version, platform } = this.options.skill;
+    const headers: Record<string, string> = {
+      "user-agent": this.options.userAgent ?? "nemovideo-mcp",
+      accept: "application/json",
+      "x-skill-source": name,
+      "x-skill-version": version,
+      "x-skill-platform": platform,
+      "x-client-id": clientId,
+    };
+    if (token) headers.authorization = `Bearer ${token.token}`;
+    for (const [k, v] of Object.entries(extra ?? {})) headers[k.toLowerCase()] = v;
+    return headers;
+  }
+
+  private async send(
+    options: CallOptions,
+    token: ActiveToken | undefined,
+    streaming: boolean,
+  ): Promise<Dispatcher.ResponseData> {
+    const clientId = await this.auth.clientId();
+    const url = /^https?:\/\//.test(options.path) ? options.path : `${this.apiUrl}${options.path}`;
+    let body: string | Buffer | Readable | undefined;
+    const extra: Record<string, string> = {};
+    if (options.json !== undefined) {
+      body = JSON.stringify(options.json);
+      extra["content-type"] = "application/json";
+    } else if (options.body) {
+      const made = options.body();
+      body = made.body;
+      Object.assign(extra, made.headers);
+    }
+    const timeoutMs = options.timeoutMs ?? this.options.config.requestTimeoutMs;
+    const timeout = streaming ? undefined : AbortSignal.timeout(timeoutMs);
+    const signals = [options.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
+    const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    try {
+      const res = await request(url, {
+        method: options.method,
+        headers: this.headers(clientId, token, { ...extra, ...options.headers }),
+        body: body ?? null,
+        ...(signal ? { signal } : {}),
+        ...(this.options.dispatcher ? { dispatcher: this.options.dispatcher } : {}),
+        headersTimeout: timeoutMs,
+        bodyTimeout: streaming ? (options.bodyTimeoutMs ?? 0) : timeoutMs,
+      });
+      if (timeout && !streaming) {
+        // keep the timeout alive while the body is read
+        (res as { timeoutSignal?: AbortSignal }).timeoutSignal = timeout;
+      }
+      return res;
+    } catch (err) {
+      throw this.transportError(err, options, timeout);
+    }
+  }
+
+  private async readJson(res: Dispatcher.ResponseData, signal?: AbortSignal): Promise<unknown> {
+    let text: string;
+    try {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length;
+        if (size > MAX_JSON_BYTES) {
+          res.body.destroy();
+          throw new MalformedResponseError("NemoVideo sent an unexpectedly large response.", "Try again.");
+        }
+        chunks.push(chunk as Buffer);
+      }
+      text = Buffer.concat(chunks).toString("utf8");
+    } catch (err) {
+      if (err instanceof NemoError) throw err;
+      const timeout = (res as { timeoutSignal?: AbortSignal }).timeoutSignal;
+      throw this.transportError(err, { signal }, timeout);
+    }
+    let json: unknown;
+    try {
+      json = text.trim() === "" ? {} : JSON.parse(text);
+    } catch (err) {
+      if (res.statusCode >= 400) throw NemoError.fromResponse(res.statusCode, {}, this.errorContext());
+      throw new MalformedResponseError(
+        "NemoVideo sent a response that is not valid JSON.",
+        "Try again in a moment; if it keeps happening, the backend may be having trouble.",
+        { cause: err, status: res.statusCode },
+      );
+    }
+    const decoded = decodeEnvelope(res.statusCode, json);
+    if (decoded.ok) return decoded.data;
+    const error = NemoError.fromResponse(res.statusCode, decoded.failure, this.errorContext());
+    this.logger.debug("NemoVideo returned an error", {
+      status: res.statusCode,
+      code: decoded.failure.code,
+      message: decoded.failure.message,
+    });
+    throw error;
+  }
+
+  private transportError(
+    err: unknown,
+    options: { signal?: AbortSignal | undefined },
+    timeout: AbortSignal | undefined,
+  ): NemoError {
+    if (err instanceof NemoError) return err;
+    if (options.signal?.aborted) return new CancelledError("Cancelled.", undefined, { cause: err });
+    const code = (err as { code?: string }).code ?? "";
+    if (timeout?.aborted || code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_BODY_TIMEOUT") {
+      return new TimeoutError(
+        "NemoVideo did not answer in time.",
+        "Check your connection and try again; the backend may be busy.",
+        { cause: err },
+      );
+    }
+    return new NetworkError(
+      `Could not reach NemoVideo at ${this.apiUrl} (${code || (err as Error).message || "connection failed"}).`,
+      "Check your network connection (and NEMO_API_URL), then try again.",
+      { cause: err },
+    );
+  }
+
+  private async requestToken(clientId: string, signal?: AbortSignal) {
+    const result = await this.call({
+      method: "POST",
+      path: "/api/auth/anonymous-token",
+      auth: false,
+      headers: { "x-client-id": clientId },
+      signal,
+      schema: AnonymousTokenSchema,
+    });
+    this.noteUserId(result.user_id);
+    return result;
+  }
+}
+
+function pathOf(path: string): string {
+  return path.replace(/^https?:\/\/[^/]+/, "").split("?")[0] ?? path;
+}
+

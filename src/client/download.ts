@@ -1,0 +1,318 @@
+import { randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { chmod, link, mkdir, open, rename, rm } from "node:fs/promises";
+import { extname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { Transform, type TransformCallback } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { NemoClient, OpenResponse } from "./client.js";
+import {
+  CancelledError,
+  DownloadFailedError,
+  InvalidInputError,
+  NemoError,
+  NetworkError,
+  TimeoutError,
+} from "./errors.js";
+import { throwIfAborted } from "./poll.js";
+import type { RenderProgress } from "./render.js";
+
+/** A finished download. */
+export interface DownloadResult {
+  /** Absolute path of the MP4. */
+  file: string;
+  bytes: number;
+}
+
+export interface DownloadOptions {
+  outputDir: string;
+  /** Plain file name (".mp4" is added when missing); default `nemovideo-<renderId>.mp4`. */
+  fileName?: string | undefined;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((progress: RenderProgress) => void) | undefined;
+}
+
+const MAX_REDIRECTS = 5;
+const PROGRESS_STEP_BYTES = 256 * 1024;
+/** A download that receives nothing for this long counts as stalled. */
+const IDLE_TIMEOUT_MS = 60_000;
+const MAX_NAME_BYTES = 240;
+const MAX_NUMBERED_NAMES = 1000;
+/** Primary-URL failures after which the API's own download endpoint is tried. */
+const FALLBACK_STATUS = new Set([403, 404, 410]);
+
+/** The file name a download is saved under; throws InvalidInputError for anything but a plain name. */
+export function exportFileName(fileName: string | undefined, renderId: string): string {
+  if (fileName === undefined) return `nemovideo-${renderId.replace(/[^A-Za-z0-9._-]/g, "_")}.mp4`;
+  const name = fileName.trim();
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is being rejected
+  const invalid = !name || /[/\\]/.test(name) || name.includes("..") || /[\u0000-\u001f\u007f]/.test(name);
+  if (invalid) {
+    throw new InvalidInputError(
+      `Invalid file_name ${JSON.stringify(fileName.slice(0, 100))}: it must be a plain file name.`,
+      'Use a name such as "my-video.mp4", without folders, ".." or control characters; set output_dir for the folder.',
+    );
+  }
+  const withExtension = extname(name).toLowerCase() === ".mp4" ? name : `${name}.mp4`;
+  if (Buffer.byteLength(withExtension) > MAX_NAME_BYTES) {
+    throw new InvalidInputError("The file_name is too long.", `Use at most ${MAX_NAME_BYTES} bytes.`);
+  }
+  return withExtension;
+}
+
+function sameOrigin(url: string, base: string): boolean {
+  try {
+    return new URL(url).origin === new URL(base).origin;
+  } catch {
+    return false;
+  }
+}
+
+function isHttpUrl(url: string): boolean {
+  try {
+    const { protocol } = new URL(url);
+    return protocol === "http:" || protocol === "https:";
+  } catch {
+    return false;
+  }
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function parseLength(value: string | string[] | undefined): number | undefined {
+  const raw = headerValue(value)?.trim();
+  if (!raw || !/^\d+$/.test(raw)) return undefined;
+  return Number(raw);
+}
+
+/** Drops a response body; undici reports an unread body's destruction as an error nobody needs. */
+function discard(body: OpenResponse["body"]): void {
+  body.on("error", () => {});
+  body.destroy();
+}
+
+function failed(renderId: string, message: string, cause?: unknown): DownloadFailedError {
+  return new DownloadFailedError(
+    message,
+    `The render itself is done: try the download again with get_export (render id ${renderId}).`,
+    cause === undefined ? {} : { cause },
+  );
+}
+
+/**
+ * GETs a download URL, following redirects by hand so the bearer token only ever goes to the API's
+ * own origin (never to a CDN or any host it redirects to).
+ */
+async function openDownload(
+  client: NemoClient,
+  url: string,
+  renderId: string,
+  signal: AbortSignal | undefined,
+): Promise<OpenResponse> {
+  let current = url;
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    const res = await client.open({
+      method: "GET",
+      path: current,
+      auth: sameOrigin(current, client.apiUrl),
+      headers: { accept: "video/mp4,application/octet-stream;q=0.9,*/*;q=0.8" },
+      signal,
+      bodyTimeoutMs: IDLE_TIMEOUT_MS,
+    });
+    if (res.statusCode >= 300 && res.statusCode < 400) {
+      discard(res.body);
+      const location = headerValue(res.headers.location);
+      const next = location ? new URL(location, current).toString() : undefined;
+      if (!next || !isHttpUrl(next)) {
+        throw failed(
+          renderId,
+          `The download of render ${renderId} was redirected nowhere (HTTP ${res.statusCode}).`,
+        );
+      }
+      current = next;
+      continue;
+    }
+    if (res.statusCode !== 200) {
+      discard(res.body);
+      throw failed(renderId, `The download of render ${renderId} answered HTTP ${res.statusCode}.`);
+    }
+    const type = String(headerValue(res.headers["content-type"]) ?? "");
+    if (/application\/json|text\/html/i.test(type)) {
+      discard(res.body);
+      throw failed(
+        renderId,
+        `The download of render ${renderId} returned ${type.split(";")[0]} instead of a video.`,
+      );
+    }
+    return res;
+  }
+  throw failed(renderId, `The download of render ${renderId} was redirected too many times.`);
+}
+
+function fallbackWorthy(err: unknown): boolean {
+  return (
+    err instanceof NetworkError ||
+    err instanceof TimeoutError ||
+    (err instanceof NemoError && err.kind !== "cancelled" && FALLBACK_STATUS.has(err.status ?? 0))
+  );
+}
+
+/** Links the finished temp file to `name`, or `name (1)`, `name (2)`, ... : an existing file is never replaced. */
+async function placeWithoutOverwrite(temp: string, dir: string, name: string): Promise<string> {
+  const ext = extname(name);
+  const stem = ext ? name.slice(0, -ext.length) : name;
+  for (let n = 0; n < MAX_NUMBERED_NAMES; n++) {
+    const candidate = join(dir, n === 0 ? name : `${stem} (${n})${ext}`);
+    try {
+      await link(temp, candidate);
+      await rm(temp, { force: true }).catch(() => {});
+      return candidate;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "EEXIST") continue;
+      if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw err;
+    }
+    // no hard links on this file system: reserve the name exclusively, then move the temp file onto it
+    try {
+      await (await open(candidate, "wx")).close();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EEXIST") continue;
+      throw err;
+    }
+    await rename(temp, candidate);
+    return candidate;
+  }
+  throw new DownloadFailedError(
+    `Too many files named like ${name} in ${dir}.`,
+    "Pass another file_name or output_dir.",
+  );
+}
+
+/**
+ * Downloads a finished render to `<outputDir>/<fileName>` through a temp file and never overwrites:
+ * the output URL first (no token sent to other hosts), the API's download endpoint as fallback, byte
+ * count checked against Content-Length and the announced size.
+ */
+export async function downloadRender(
+  client: NemoClient,
+  outcome: { renderId: string; url?: string | undefined; sizeBytes?: number | undefined },
+  opts: DownloadOptions,
+): Promise<DownloadResult> {
+  const { renderId } = outcome;
+  const { signal } = opts;
+  const name = exportFileName(opts.fileName, renderId);
+  const dir = resolve(opts.outputDir);
+  throwIfAborted(signal);
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (err) {
+    throw new DownloadFailedError(
+      `Cannot create the output folder ${dir} (${(err as NodeJS.ErrnoException).code ?? "error"}).`,
+      "Pass a writable output_dir (or set NEMO_OUTPUT_DIR).",
+      { cause: err },
+    );
+  }
+  const rel = relative(dir, join(dir, name));
+  if (!rel || isAbsolute(rel) || rel.split(sep)[0] === "..") {
+    throw new InvalidInputError("The file_name must stay inside output_dir.", "Use a plain file name.");
+  }
+
+  const fallback = `${client.apiUrl}/api/render/proxy/${encodeURIComponent(renderId)}/download`;
+  const primary = outcome.url && isHttpUrl(outcome.url) ? outcome.url : undefined;
+  let res: OpenResponse;
+  try {
+    res = await openDownload(client, primary ?? fallback, renderId, signal);
+  } catch (err) {
+    if (!primary || primary === fallback || !fallbackWorthy(err)) throw err;
+    client.logger.info(
+      `Output URL of render ${renderId} failed (${(err as Error).message}); trying the API download.`,
+    );
+    res = await openDownload(client, fallback, renderId, signal);
+  }
+
+  const contentLength = parseLength(res.headers["content-length"]);
+  const announced = outcome.sizeBytes;
+  if (contentLength !== undefined && announced !== undefined && contentLength !== announced) {
+    discard(res.body);
+    throw failed(
+      renderId,
+      `The download of render ${renderId} announces ${contentLength} bytes, but NemoVideo said the video has ${announced}.`,
+    );
+  }
+  const totalBytes = contentLength ?? announced;
+  let received = 0;
+  let reported = -1;
+  const report = (force: boolean) => {
+    if (!opts.onProgress || received === reported || (!force && received - reported < PROGRESS_STEP_BYTES))
+      return;
+    reported = received;
+    const progress: RenderProgress = { stage: "downloading", receivedBytes: received, renderId };
+    if (totalBytes !== undefined) progress.totalBytes = totalBytes;
+    try {
+      opts.onProgress(progress);
+    } catch (err) {
+      client.logger.debug("Download progress callback failed", { error: String(err) });
+    }
+  };
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      received += chunk.length;
+      report(false);
+      callback(null, chunk);
+    },
+  });
+
+  const temp = join(dir, `.${name}.${randomBytes(6).toString("hex")}.part`);
+  let placed = false;
+  try {
+    report(true);
+    try {
+      await pipeline(
+        res.body,
+        counter,
+        createWriteStream(temp, { flags: "wx", mode: 0o600 }),
+        signal ? { signal } : {},
+      );
+    } catch (err) {
+      if (signal?.aborted) throw new CancelledError("Download cancelled.", undefined, { cause: err });
+      if (err instanceof NemoError) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code && /^E[A-Z]+$/.test(code) && code !== "ECONNRESET" && code !== "EPIPE") {
+        throw new DownloadFailedError(
+          `Cannot write the video to ${dir} (${code}).`,
+          "Check the free disk space and the folder's permissions, or pass another output_dir.",
+          { cause: err },
+        );
+      }
+      throw failed(
+        renderId,
+        `The download of render ${renderId} was cut off after ${received}${totalBytes !== undefined ? ` of ${totalBytes}` : ""} bytes.`,
+        err,
+      );
+    }
+    if (contentLength !== undefined && received !== contentLength) {
+      throw failed(
+        renderId,
+        `The download of render ${renderId} ended after ${received} of ${contentLength} bytes.`,
+      );
+    }
+    if (announced !== undefined && received !== announced) {
+      throw failed(
+        renderId,
+        `The download of render ${renderId} has ${received} bytes, but NemoVideo said the video has ${announced}.`,
+      );
+    }
+    if (received === 0) throw failed(renderId, `The download of render ${renderId} was empty.`);
+    report(true);
+    throwIfAborted(signal);
+    await chmod(temp, 0o644).catch(() => {});
+    const file = await placeWithoutOverwrite(temp, dir, name);
+    placed = true;
+    client.logger.info(`Saved render ${renderId} to ${file} (${received} bytes).`);
+    return { file, bytes: received };
+  } finally {
+    if (!res.body.destroyed) discard(res.body);
+    if (!placed) await rm(temp, { force: true }).catch(() => {});
+  }
+}

@@ -1,0 +1,41 @@
+import { setTimeout as delay } from "node:timers/promises";
+import { CancelledError } from "./errors.js";
+
+/** Waits `ms`, rejecting with CancelledError as soon as `signal` aborts. */
+export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) throw new CancelledError("Cancelled.");
+  try {
+    await delay(ms, undefined, signal ? { signal } : undefined);
+  } catch (err) {
+    if (signal?.aborted) throw new CancelledError("Cancelled.", undefined, { cause: err });
+    throw err;
+  }
+}
+
+/** Throws CancelledError when the signal has fired. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new CancelledError("Cancelled.");
+}
+
+export interface PollOptions<T> {
+  /** Delay before the first attempt. */
+  firstDelayMs?: number;
+  /** Delay between attempts. */
+  intervalMs: number;
+  /** Attempts before giving up. */
+  maxAttempts: number;
+  signal?: AbortSignal | undefined;
+  /** Called once per attempt; return `{ done: true, value }` to stop. */
+  attempt: (n: number) => Promise<{ done: true; value: T } | { done: false }>;
+}
+
+/** Bounded, cancellable polling: at most `maxAttempts` calls, `intervalMs` apart. Undefined when never done. */
+export async function pollUntil<T>(options: PollOptions<T>): Promise<T | undefined> {
+  const { intervalMs, maxAttempts, signal, attempt } = options;
+  for (let n = 1; n <= maxAttempts; n++) {
+    await sleep(n === 1 ? (options.firstDelayMs ?? 0) : intervalMs, signal);
+    const result = await attempt(n);
+    if (result.done) return result.value;
+  }
+  return undefined;
+}

@@ -1,0 +1,178 @@
+import { randomUUID } from "node:crypto";
+import { chmod, mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { z } from "zod";
+
+/** A cached anonymous token, as kept in the state directory. */
+export interface CachedToken {
+  token: string;
+  userId?: string | undefined;
+  /** Epoch ms after which the token is not used. */
+  expiresAt: number;
+  clientId: string;
+}
+
+/** The session a skill works in when no session_id is given. */
+export interface StoredSession {
+  sessionId: string;
+  taskId: string;
+  userId?: string | undefined;
+  language: string;
+  createdAt: number;
+}
+
+const CachedTokenSchema = z.object({
+  token: z.string().min(1),
+  userId: z.string().optional(),
+  expiresAt: z.number(),
+  clientId: z.string(),
+});
+const StoredSessionSchema = z.object({
+  sessionId: z.string().min(1),
+  taskId: z.string(),
+  userId: z.string().optional(),
+  language: z.string().default("en"),
+  createdAt: z.number().default(0),
+});
+const TokensFileSchema = z.record(z.string(), CachedTokenSchema);
+const SessionsFileSchema = z.record(z.string(), z.record(z.string(), StoredSessionSchema));
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The state directory (mode 0700; files 0600): the client id shared with NemoVideo's own skill,
+ * cached tokens and current sessions per API base URL, and background jobs.
+ */
+export class StateStore {
+  private ready: Promise<void> | undefined;
+  private writes: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly dir: string) {}
+
+  private ensureDir(): Promise<void> {
+    this.ready ??= (async () => {
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      await chmod(this.dir, 0o700).catch(() => {});
+    })();
+    return this.ready;
+  }
+
+  /** Writes a file atomically (temp + rename) with mode 0600; writes are serialised. */
+  async writeFile(name: string, content: string): Promise<void> {
+    const run = async () => {
+      await this.ensureDir();
+      const target = join(this.dir, name);
+      await mkdir(join(target, ".."), { recursive: true, mode: 0o700 });
+      const tmp = `${target}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
+      try {
+        await writeFile(tmp, content, { mode: 0o600 });
+        await chmod(tmp, 0o600);
+        await rename(tmp, target);
+      } catch (err) {
+        await rm(tmp, { force: true });
+        throw err;
+      }
+    };
+    const next = this.writes.then(run, run);
+    this.writes = next.catch(() => {});
+    return next;
+  }
+
+  /** Reads a file of the state directory, or undefined when it does not exist. */
+  async readFile(name: string): Promise<string | undefined> {
+    try {
+      return await readFile(join(this.dir, name), "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw err;
+    }
+  }
+
+  private async readJson<T>(name: string, schema: z.ZodType<T>, fallback: T): Promise<T> {
+    const text = await this.readFile(name);
+    if (text === undefined) return fallback;
+    try {
+      const parsed = schema.safeParse(JSON.parse(text));
+      return parsed.success ? parsed.data : fallback;
+    } catch {
+      return fallback;
+    }
+  }
+
+  /** The persisted client id (plain UUID in `client_id`), created on first use. */
+  async clientId(): Promise<string> {
+    const existing = (await this.readFile("client_id"))?.trim();
+    if (existing && UUID_PATTERN.test(existing)) return existing;
+    return this.resetClientId();
+  }
+
+  /** Replaces the client id (after the backend refused it) and returns the new one. */
+  async resetClientId(): Promise<string> {
+    const id = randomUUID();
+    await this.writeFile("client_id", `${id}\n`);
+    return id;
+  }
+
+  /** The cached anonymous token for an API base URL. */
+  async getToken(apiUrl: string): Promise<CachedToken | undefined> {
+    const all = await this.readJson("token.json", TokensFileSchema, {});
+    return all[apiUrl];
+  }
+
+  async setToken(apiUrl: string, token: CachedToken | undefined): Promise<void> {
+    const all = await this.readJson("token.json", TokensFileSchema, {});
+    if (token) all[apiUrl] = token;
+    else delete all[apiUrl];
+    await this.writeFile("token.json", `${JSON.stringify(all, null, 2)}\n`);
+  }
+
+  /** The current session of a skill against an API base URL. */
+  async getSession(apiUrl: string, skill: string): Promise<StoredSession | undefined> {
+    const all = await this.readJson("sessions.json", SessionsFileSchema, {});
+    return all[apiUrl]?.[skill];
+  }
+
+  async setSession(apiUrl: string, skill: string, session: StoredSession | undefined): Promise<void> {
+    const all = await this.readJson("sessions.json", SessionsFileSchema, {});
+    const forApi = all[apiUrl] ?? {};
+    if (session) forApi[skill] = session;
+    else delete forApi[skill];
+    all[apiUrl] = forApi;
+    await this.writeFile("sessions.json", `${JSON.stringify(all, null, 2)}\n`);
+  }
+
+  /** Saves a background job record under `jobs/<id>.json`. */
+  async saveJob(id: string, record: unknown): Promise<void> {
+    await this.writeFile(join("jobs", `${safeName(id)}.json`), `${JSON.stringify(record, null, 2)}\n`);
+  }
+
+  async loadJob(id: string): Promise<unknown> {
+    const text = await this.readFile(join("jobs", `${safeName(id)}.json`));
+    if (text === undefined) return undefined;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Every saved job record. */
+  async listJobs(): Promise<unknown[]> {
+    let names: string[];
+    try {
+      names = await readdir(join(this.dir, "jobs"));
+    } catch {
+      return [];
+    }
+    const out: unknown[] = [];
+    for (const name of names.filter((n) => n.endsWith(".json"))) {
+      const job = await this.loadJob(name.slice(0, -5));
+      if (job !== undefined) out.push(job);
+    }
+    return out;
+  }
+}
+
+function safeName(id: string): string {
+  return id.replace(/[^A-Za-z0-9_.-]/g, "_");
+}

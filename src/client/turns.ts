@@ -1,0 +1,560 @@
+/**
+ * One message to the NemoVideo agent over `POST /run_sse`, as a Turn: an async iterable of updates and a final
+ * result, with a hard time limit, stall detection, cancellation and, when the stream drops, recovery by polling
+ * the session state. A message is sent at most once: a dropped turn is never re-sent (that would duplicate the
+ * work and charge the credits twice).
+ */
+import type { Readable } from "node:stream";
+import { v4 as uuidv4 } from "uuid";
+import type { NemoClient } from "./client.js";
+import {
+  CancelledError,
+  InvalidInputError,
+  NemoError,
+  NetworkError,
+  NoCreditsError,
+  StreamFailedError,
+  TimeoutError,
+} from "./errors.js";
+import { translateGuiText } from "./gui.js";
+import { pollUntil } from "./poll.js";
+import { parseTurnStream, type TurnEvent } from "./sse.js";
+import { fetchState, type SessionState } from "./state.js";
+import { diffTimelines, summarizeTimeline, type Timeline, timelineToJSON } from "./timeline.js";
+
+/** Time limits of one turn (see the NEMO_* timing settings). */
+export interface TurnLimits {
+  /** Hard limit from the start of the request to the end of the stream. */
+  streamTimeoutMs: number;
+  /** Heartbeats-only time after which the turn counts as stalled. */
+  stallMs: number;
+  /** State poll interval after a dropped stream; the first poll comes after half of it. */
+  recoveryPollMs: number;
+  /** Unchanged polls before a dropped turn is reported as failed; default 5. */
+  recoveryMaxPolls?: number;
+  /** Limit for the response headers; default min(60 s, streamTimeoutMs). */
+  headersTimeoutMs?: number;
+}
+
+/** What a turn reports while it runs: the stream's events plus the turn's own milestones. */
+export type TurnUpdate =
+  | TurnEvent
+  /** The backend accepted the message: the stream is open. */
+  | { type: "started" }
+  /** Only heartbeats for `stallMs`: the turn is about to fail as stalled. */
+  | { type: "stalled" }
+  /** The stream dropped; polling the state, `attempt` of at most `max`. */
+  | { type: "recovering"; attempt: number; max: number }
+  /** The last update: the turn's result. */
+  | { type: "finished"; result: TurnResult };
+
+export type TurnStatus = "running" | "completed" | "failed" | "cancelled";
+
+/** Why a turn failed, in plain words, with the next step. */
+export interface TurnError {
+  /** A NemoErrorKind ("timeout", "stream_failed", "no_credits", "cancelled", ...). */
+  kind: string;
+  message: string;
+  nextStep?: string;
+  code?: number;
+}
+
+/** The outcome of a turn. */
+export interface TurnResult {
+  turnId: string;
+  sessionId: string;
+  status: Exclude<TurnStatus, "running">;
+  /** GUI-translated text for the user; "" when the backend said nothing. */
+  reply: string;
+  /** Backend tools run, in order, consecutive duplicates folded. */
+  activity: string[];
+  /** What changed on the timeline, when the reply was silent or the stream was recovered. */
+  changes?: string[];
+  /** Summary line of the timeline after the turn, when it could be fetched. */
+  timeline?: string;
+  /** The stream dropped and the outcome came from polling the state. */
+  recovered?: boolean;
+  error?: TurnError;
+  /** The original error (non-enumerable: not serialised). */
+  cause?: unknown;
+  durationMs: number;
+}
+
+export interface StartTurnOptions {
+  sessionId: string;
+  message: string;
+  limits: TurnLimits;
+  /** Aborting it cancels the turn. */
+  signal?: AbortSignal;
+  /** Called with every update, in order (exceptions are logged and ignored). */
+  onUpdate?: (update: TurnUpdate) => void;
+  /** Defaults to a new UUID. */
+  turnId?: string;
+}
+
+const DEFAULT_RECOVERY_POLLS = 5;
+const MAX_HEADERS_TIMEOUT_MS = 60_000;
+const NOT_AGAIN =
+  "Check get_state before asking again; do not send the same message again (that would run the work, and spend credits, twice).";
+/** Errors that prove the request never reached the backend, so there is nothing to recover. */
+const NOT_CONNECTED = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
+
+type StopReason = "cancelled" | "timeout" | "stalled";
+
+/**
+ * Sends one message and follows the turn. Throws InvalidInputError for an empty message (nothing is sent);
+ * every other failure ends up in the result, `done` never rejects.
+ */
+export function startTurn(client: NemoClient, options: StartTurnOptions): Turn {
+  if (options.message.trim() === "") {
+    throw new InvalidInputError("The message is empty.", "Say what to generate or change in the video.");
+  }
+  return new Turn(client, options);
+}
+
+/** A running (or finished) message to the backend agent; iterate it for updates, await `done` for the result. */
+export class Turn implements AsyncIterable<TurnUpdate> {
+  readonly id: string;
+  readonly sessionId: string;
+  readonly message: string;
+  readonly startedAt: number;
+  /** The result; never rejects. */
+  readonly done: Promise<TurnResult>;
+
+  private readonly client: NemoClient;
+  private readonly limits: TurnLimits;
+  private readonly onUpdate: ((update: TurnUpdate) => void) | undefined;
+  private readonly controller = new AbortController();
+  private readonly external: AbortSignal | undefined;
+  private readonly updates: TurnUpdate[] = [];
+  private readonly tools: string[] = [];
+  private wake: Array<() => void> = [];
+  private state: TurnStatus = "running";
+  private stopReason: StopReason | undefined;
+  private sent = false;
+  private resolveDone!: (result: TurnResult) => void;
+  // the reply as it arrives: final (non-partial) texts, and partial chunks since the last final one
+  private readonly finals: string[] = [];
+  private partial = "";
+
+  constructor(client: NemoClient, options: StartTurnOptions) {
+    this.client = client;
+    this.id = options.turnId ?? uuidv4();
+    this.sessionId = options.sessionId;
+    this.message = options.message;
+    this.limits = options.limits;
+    this.onUpdate = options.onUpdate;
+    this.external = options.signal;
+    this.startedAt = Date.now();
+    this.done = new Promise((resolve) => {
+      this.resolveDone = resolve;
+    });
+    if (this.external?.aborted) {
+      this.cancel();
+      return;
+    }
+    this.external?.addEventListener("abort", this.onExternalAbort, { once: true });
+    void this.run();
+  }
+
+  get status(): TurnStatus {
+    return this.state;
+  }
+
+  /** Backend tools run so far, consecutive duplicates folded. */
+  get activity(): readonly string[] {
+    return this.tools;
+  }
+
+  /** Waits at most `ms` for the result; undefined when the turn is still running then (or `signal` aborts). */
+  wait(ms: number, signal?: AbortSignal): Promise<TurnResult | undefined> {
+    if (this.state !== "running") return this.done;
+    if (signal?.aborted) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const finish = (result: TurnResult | undefined) => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        resolve(result);
+      };
+      const onAbort = () => finish(undefined);
+      const timer = setTimeout(() => finish(undefined), Math.max(0, ms));
+      signal?.addEventListener("abort", onAbort, { once: true });
+      void this.done.then(finish);
+    });
+  }
+
+  /** Stops the turn at once: closes the stream or stops polling. The backend may still finish its work. */
+  cancel(): void {
+    if (this.state !== "running") return;
+    this.stop("cancelled");
+    const error = this.sent
+      ? new CancelledError(
+          "The turn was cancelled; NemoVideo may still finish the work it had started.",
+          "Check get_state to see what changed before sending anything again.",
+        )
+      : new CancelledError("The turn was cancelled before the message was sent.");
+    this.finish(this.failure("cancelled", error));
+  }
+
+  /** Replays the updates so far, then follows live ones; ends after "finished". */
+  [Symbol.asyncIterator](): AsyncIterator<TurnUpdate> {
+    let index = 0;
+    let closed = false;
+    return {
+      next: async (): Promise<IteratorResult<TurnUpdate>> => {
+        for (;;) {
+          if (closed) return { done: true, value: undefined };
+          const update = this.updates[index];
+          if (update !== undefined) {
+            index += 1;
+            return { done: false, value: update };
+          }
+          if (this.state !== "running") return { done: true, value: undefined };
+          await new Promise<void>((resolve) => this.wake.push(resolve));
+        }
+      },
+      return: async (): Promise<IteratorResult<TurnUpdate>> => {
+        closed = true;
+        return { done: true, value: undefined };
+      },
+    };
+  }
+
+  private readonly onExternalAbort = (): void => this.cancel();
+
+  private get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  private get log() {
+    return this.client.logger;
+  }
+
+  private async run(): Promise<void> {
+    try {
+      let before: SessionState;
+      try {
+        before = await fetchState(this.client, this.sessionId, this.signal);
+      } catch (err) {
+        // the message is not sent when the state cannot be read first
+        this.finish(this.failure("failed", this.stopped(err)));
+        return;
+      }
+      const end = await this.stream();
+      const result = end === "ended" ? await this.completed(before) : await this.recover(before);
+      this.finish(result);
+    } catch (err) {
+      this.finish(this.failure(this.stopReason === "cancelled" ? "cancelled" : "failed", this.stopped(err)));
+    }
+  }
+
+  /** Sends the message and reads the stream: "ended" when it closed normally, "dropped" when it broke. */
+  private async stream(): Promise<"ended" | "dropped"> {
+    const { streamTimeoutMs, stallMs } = this.limits;
+    const headersTimeoutMs =
+      this.limits.headersTimeoutMs ?? Math.min(MAX_HEADERS_TIMEOUT_MS, streamTimeoutMs);
+    const hardTimer = setTimeout(() => this.stop("timeout"), streamTimeoutMs);
+    let stallTimer: NodeJS.Timeout | undefined;
+    const armStall = () => {
+      clearTimeout(stallTimer);
+      stallTimer = setTimeout(() => {
+        this.emit({ type: "stalled" });
+        this.stop("stalled");
+      }, stallMs);
+    };
+    let body: Readable | undefined;
+    const closeBody = () => body?.destroy();
+    this.signal.addEventListener("abort", closeBody, { once: true });
+    try {
+      this.sent = true;
+      this.log.debug("Sending a message to NemoVideo", { turn: this.id, session: this.sessionId });
+      try {
+        const res = await this.client.open({
+          method: "POST",
+          path: "/run_sse",
+          json: {
+            app_name: "nemo_agent",
+            user_id: "me",
+            session_id: this.sessionId,
+            new_message: { parts: [{ text: this.message }] },
+          },
+          headers: { accept: "text/event-stream" },
+          signal: this.signal,
+          timeoutMs: headersTimeoutMs,
+          bodyTimeoutMs: 0,
+        });
+        body = res.body;
+      } catch (err) {
+        if (this.signal.aborted) throw this.stopped(err);
+        if (!mayHaveArrived(err)) throw err;
+        this.log.warn("The /run_sse request broke before the stream opened; recovering from the state.", {
+          turn: this.id,
+          error: (err as Error).message,
+        });
+        return "dropped";
+      }
+      if (this.signal.aborted) throw this.stopped(undefined);
+      this.emit({ type: "started" });
+      armStall();
+      let failure: NemoError | undefined;
+      try {
+        for await (const event of parseTurnStream(body)) {
+          if (event.type !== "heartbeat") armStall();
+          this.emit(event);
+          failure = this.absorb(event);
+          if (failure) break;
+        }
+      } catch (err) {
+        if (this.signal.aborted) throw this.stopped(err);
+        this.log.warn("The NemoVideo stream dropped; recovering from the state.", {
+          turn: this.id,
+          error: (err as Error).message,
+        });
+        return "dropped";
+      }
+      if (failure) throw failure;
+      if (this.signal.aborted) throw this.stopped(undefined);
+      return "ended";
+    } finally {
+      clearTimeout(hardTimer);
+      clearTimeout(stallTimer);
+      this.signal.removeEventListener("abort", closeBody);
+      closeBody();
+    }
+  }
+
+  /** Takes one event into the reply and activity; returns the failure an error event means. */
+  private absorb(event: TurnEvent): NemoError | undefined {
+    switch (event.type) {
+      case "text":
+        this.log.debug("Turn text", { turn: this.id, partial: event.partial, chars: event.text.length });
+        if (event.partial) {
+          this.partial += event.text;
+        } else {
+          // ADK repeats the whole text in a final non-partial event: it replaces the partial chunks
+          this.finals.push(event.text);
+          this.partial = "";
+        }
+        return undefined;
+      case "tool_call":
+        this.log.debug("Backend tool call", { turn: this.id, tool: event.name });
+        if (this.tools.at(-1) !== event.name) this.tools.push(event.name);
+        return undefined;
+      case "error":
+        this.log.warn("NemoVideo reported an error in the stream", { turn: this.id, code: event.code });
+        return streamError(this.client, event.message, event.code);
+      case "heartbeat":
+        return undefined;
+      default:
+        this.log.debug("Turn event", { turn: this.id, type: event.type });
+        return undefined;
+    }
+  }
+
+  /** The reply as it stands, GUI-translated. */
+  private reply(): string {
+    const parts = [...this.finals, this.partial].map((s) => s.trim()).filter((s) => s !== "");
+    return parts.length === 0 ? "" : translateGuiText(parts.join("\n\n"));
+  }
+
+  /** The stream closed normally: fetch the state after the turn for the summary (and the diff when silent). */
+  private async completed(before: SessionState): Promise<TurnResult> {
+    const reply = this.reply();
+    const result = this.result("completed", reply);
+    try {
+      const after = await fetchState(this.client, this.sessionId, this.signal);
+      result.timeline = summarizeTimeline(after.timeline);
+      if (reply === "") result.changes = diffTimelines(before.timeline, after.timeline);
+    } catch (err) {
+      if (this.signal.aborted) throw err;
+      this.log.warn("Could not read the state after the turn", {
+        turn: this.id,
+        error: (err as Error).message,
+      });
+    }
+    return result;
+  }
+
+  /** The stream dropped: poll the state (never re-send) until the timeline changes or the polls run out. */
+  private async recover(before: SessionState): Promise<TurnResult> {
+    const max = this.limits.recoveryMaxPolls ?? DEFAULT_RECOVERY_POLLS;
+    const interval = this.limits.recoveryPollMs;
+    const after = await pollUntil<SessionState>({
+      firstDelayMs: Math.round(interval / 2),
+      intervalMs: interval,
+      maxAttempts: max,
+      signal: this.signal,
+      attempt: async (attempt) => {
+        this.emit({ type: "recovering", attempt, max });
+        try {
+          const state = await fetchState(this.client, this.sessionId, this.signal);
+          if (changed(before.timeline, state.timeline)) return { done: true, value: state };
+        } catch (err) {
+          if (this.signal.aborted) throw err;
+          this.log.warn("A recovery poll failed; counting it as unchanged", {
+            turn: this.id,
+            attempt,
+            error: (err as Error).message,
+          });
+        }
+        return { done: false };
+      },
+    });
+    if (after === undefined) {
+      return this.failure(
+        "failed",
+        new StreamFailedError(
+          "The connection to NemoVideo dropped and the timeline has not changed since.",
+          "The backend may still be working: check get_state in a few minutes. Send the message again only if you are sure it was lost (that spends credits again).",
+        ),
+      );
+    }
+    const result = this.result("completed", this.reply());
+    result.recovered = true;
+    result.changes = diffTimelines(before.timeline, after.timeline);
+    result.timeline = summarizeTimeline(after.timeline);
+    return result;
+  }
+
+  private stop(reason: StopReason): void {
+    if (this.signal.aborted) return;
+    this.stopReason = reason;
+    this.controller.abort();
+  }
+
+  /** The error to report for `err`, given why the turn was stopped (if it was). */
+  private stopped(err: unknown): NemoError {
+    switch (this.stopReason) {
+      case "timeout":
+        return new TimeoutError(
+          `NemoVideo took longer than ${duration(this.limits.streamTimeoutMs)} on this message; it may still finish.`,
+          NOT_AGAIN,
+          { cause: err },
+        );
+      case "stalled":
+        return new StreamFailedError(
+          `NemoVideo sent only heartbeats for ${duration(this.limits.stallMs)}: the turn looks stalled, though it may still finish.`,
+          NOT_AGAIN,
+          { cause: err },
+        );
+      case "cancelled":
+        return new CancelledError("The turn was cancelled.", undefined, { cause: err });
+      default:
+        if (err instanceof NemoError) return err;
+        return new StreamFailedError(
+          `The turn failed unexpectedly (${err instanceof Error ? err.message : String(err)}).`,
+          NOT_AGAIN,
+          { cause: err },
+        );
+    }
+  }
+
+  private result(status: TurnResult["status"], reply: string): TurnResult {
+    return {
+      turnId: this.id,
+      sessionId: this.sessionId,
+      status,
+      reply,
+      activity: [...this.tools],
+      durationMs: Date.now() - this.startedAt,
+    };
+  }
+
+  private failure(status: "failed" | "cancelled", error: NemoError): TurnResult {
+    const result = this.result(status, this.reply());
+    const turnError: TurnError = { kind: error.kind, message: error.message };
+    if (error.nextStep !== undefined) turnError.nextStep = error.nextStep;
+    if (error.code !== undefined) turnError.code = error.code;
+    result.error = turnError;
+    Object.defineProperty(result, "cause", {
+      value: error,
+      enumerable: false,
+      writable: true,
+      configurable: true,
+    });
+    return result;
+  }
+
+  /** Settles the turn once; later calls (a run unwinding after cancel) are ignored. */
+  private finish(result: TurnResult): void {
+    if (this.state !== "running") return;
+    result.durationMs = Date.now() - this.startedAt;
+    this.external?.removeEventListener("abort", this.onExternalAbort);
+    this.stop("cancelled"); // releases anything still running (a no-op once the work is over)
+    this.log.debug("Turn finished", {
+      turn: this.id,
+      status: result.status,
+      error: result.error?.kind,
+      ms: result.durationMs,
+    });
+    this.emit({ type: "finished", result });
+    this.state = result.status;
+    this.resolveDone(result);
+    this.notify();
+  }
+
+  private emit(update: TurnUpdate): void {
+    if (this.state !== "running") return;
+    this.updates.push(update);
+    try {
+      this.onUpdate?.(update);
+    } catch (err) {
+      this.log.warn("A turn update listener failed", { turn: this.id, error: (err as Error).message });
+    }
+    this.notify();
+  }
+
+  private notify(): void {
+    const waiting = this.wake;
+    this.wake = [];
+    for (const resolve of waiting) resolve();
+  }
+}
+
+/** The error an `error` event stands for: out of credits, or a failed turn with the backend's words. */
+function streamError(client: NemoClient, message: string, code: string | number | undefined): NemoError {
+  const numeric =
+    typeof code === "number" ? code : code !== undefined && /^\d+$/.test(code) ? Number(code) : undefined;
+  const detail = message.replace(/\s+/g, " ").trim().slice(0, 300);
+  if (numeric === 2001 || /\b(insufficient|not enough|no)\s+credits?\b/i.test(detail)) {
+    return new NoCreditsError(client.errorContext(), detail ? `: ${detail}` : "");
+  }
+  return new StreamFailedError(
+    `NemoVideo reported an error during the turn${numeric !== undefined ? ` (${numeric})` : ""}: ${detail || "no details"}.`,
+    "Check get_state to see what was done, then rephrase the request or try again.",
+    numeric !== undefined ? { code: numeric } : {},
+  );
+}
+
+/** True when a failed /run_sse request may have reached the backend (so the work may be under way). */
+function mayHaveArrived(err: unknown): boolean {
+  if (err instanceof TimeoutError) return true; // the headers never came
+  if (!(err instanceof NetworkError)) return false;
+  const cause = err.cause as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = String(cause?.code ?? cause?.cause?.code ?? "");
+  return !NOT_CONNECTED.has(code);
+}
+
+function changed(before: Timeline, after: Timeline): boolean {
+  return JSON.stringify(timelineToJSON(before)) !== JSON.stringify(timelineToJSON(after));
+}
+
+/** 900000 → "15 minutes", 45000 → "45 seconds", 500 → "500 ms". */
+function duration(ms: number): string {
+  if (ms >= 60_000) {
+    const minutes = Math.round(ms / 6_000) / 10;
+    return `${minutes} ${minutes === 1 ? "minute" : "minutes"}`;
+  }
+  if (ms >= 1_000) {
+    const seconds = Math.round(ms / 100) / 10;
+    return `${seconds} ${seconds === 1 ? "second" : "seconds"}`;
+  }
+  return `${ms} ms`;
+}

@@ -1,0 +1,110 @@
+import { homedir } from "node:os";
+import { delimiter, join, resolve } from "node:path";
+import { z } from "zod";
+
+/** Reads an environment variable, trimmed; empty counts as unset. */
+export function readEnv(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+const positiveInt = (name: string) =>
+  z.coerce
+    .number({ error: `${name} must be a number` })
+    .int(`${name} must be a whole number`)
+    .positive(`${name} must be greater than 0`);
+
+export const LOG_LEVELS = ["debug", "info", "notice", "warning", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const ConfigSchema = z.object({
+  apiUrl: z.url({ error: "NEMO_API_URL must be an http(s) URL" }).transform((u) => u.replace(/\/+$/, "")),
+  webUrl: z.url({ error: "NEMO_WEB_URL must be an http(s) URL" }).transform((u) => u.replace(/\/+$/, "")),
+  token: z.string().optional(),
+  clientId: z.string().optional(),
+  skillPlatform: z.string().optional(),
+  skill: z.string(),
+  stateDir: z.string(),
+  outputDir: z.string(),
+  allowedDirs: z.array(z.string()),
+  renderPollMs: positiveInt("NEMO_RENDER_POLL_MS"),
+  renderMaxPolls: positiveInt("NEMO_RENDER_MAX_POLLS"),
+  recoveryPollMs: positiveInt("NEMO_RECOVERY_POLL_MS"),
+  stallMs: positiveInt("NEMO_STALL_MS"),
+  streamTimeoutMs: positiveInt("NEMO_STREAM_TIMEOUT_MS"),
+  retry429Ms: z.coerce.number().int().nonnegative("NEMO_RETRY_429_MS must be 0 or more"),
+  requestTimeoutMs: positiveInt("NEMO_REQUEST_TIMEOUT_MS"),
+  stillWorkingMs: positiveInt("NEMO_STILL_WORKING_MS"),
+  logLevel: z.enum(LOG_LEVELS, { error: `NEMO_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` }),
+});
+
+/** Every setting of the program, after defaults and validation. */
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Flags from the command line; each wins over the environment variable of the same meaning. */
+export interface ConfigOverrides {
+  skill?: string | undefined;
+  stateDir?: string | undefined;
+  outputDir?: string | undefined;
+  apiUrl?: string | undefined;
+  logLevel?: string | undefined;
+}
+
+export const DEFAULTS = {
+  apiUrl: "https://mega-api-prod.nemovideo.ai",
+  webUrl: "https://nemovideo.com",
+  skill: "ai-video-generator-ai",
+  renderPollMs: 30_000,
+  renderMaxPolls: 10,
+  recoveryPollMs: 60_000,
+  stallMs: 600_000,
+  streamTimeoutMs: 900_000,
+  retry429Ms: 30_000,
+  requestTimeoutMs: 60_000,
+  stillWorkingMs: 120_000,
+  logLevel: "info",
+} as const;
+
+/** Thrown when the environment or flags hold a value that cannot be used. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Builds the configuration from the environment and CLI flags, with the documented defaults. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigOverrides = {}): Config {
+  const e = (name: string) => readEnv(name, env);
+  const home = homedir();
+  const expand = (p: string) => (p === "~" ? home : p.startsWith("~/") ? join(home, p.slice(2)) : p);
+  const allowed = e("NEMO_ALLOWED_DIRS");
+  const raw = {
+    apiUrl: flags.apiUrl ?? e("NEMO_API_URL") ?? DEFAULTS.apiUrl,
+    webUrl: e("NEMO_WEB_URL") ?? DEFAULTS.webUrl,
+    token: e("NEMO_TOKEN"),
+    clientId: e("NEMO_CLIENT_ID"),
+    skillPlatform: e("SKILL_SOURCE"),
+    skill: flags.skill ?? e("NEMO_SKILL") ?? DEFAULTS.skill,
+    stateDir: resolve(expand(flags.stateDir ?? e("NEMO_STATE_DIR") ?? join(home, ".config", "nemovideo"))),
+    outputDir: resolve(expand(flags.outputDir ?? e("NEMO_OUTPUT_DIR") ?? "nemovideo-exports")),
+    allowedDirs: allowed
+      ? allowed
+          .split(delimiter)
+          .map((p) => p.trim())
+          .filter(Boolean)
+          .map((p) => resolve(expand(p)))
+      : [process.cwd(), home],
+    renderPollMs: e("NEMO_RENDER_POLL_MS") ?? DEFAULTS.renderPollMs,
+    renderMaxPolls: e("NEMO_RENDER_MAX_POLLS") ?? DEFAULTS.renderMaxPolls,
+    recoveryPollMs: e("NEMO_RECOVERY_POLL_MS") ?? DEFAULTS.recoveryPollMs,
+    stallMs: e("NEMO_STALL_MS") ?? DEFAULTS.stallMs,
+    streamTimeoutMs: e("NEMO_STREAM_TIMEOUT_MS") ?? DEFAULTS.streamTimeoutMs,
+    retry429Ms: e("NEMO_RETRY_429_MS") ?? DEFAULTS.retry429Ms,
+    requestTimeoutMs: e("NEMO_REQUEST_TIMEOUT_MS") ?? DEFAULTS.requestTimeoutMs,
+    stillWorkingMs: e("NEMO_STILL_WORKING_MS") ?? DEFAULTS.stillWorkingMs,
+    logLevel: (flags.logLevel ?? e("NEMO_LOG_LEVEL") ?? DEFAULTS.logLevel).toLowerCase(),
+  };
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(`Invalid configuration: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
+  }
+  return parsed.data;
+}

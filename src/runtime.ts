@@ -1,0 +1,81 @@
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { NemoClient } from "./client/client.js";
+import { Sessions } from "./client/sessions.js";
+import { StateStore } from "./client/store.js";
+import type { Config } from "./config.js";
+import type { Logger } from "./log.js";
+import type { ServerDeps } from "./server/context.js";
+import { FileAccess } from "./server/files.js";
+import { Jobs } from "./server/jobs.js";
+import { listBundledSkills, resolveSkill, type SkillInfo } from "./skills.js";
+
+/** The package's own version, read from its package.json. */
+export function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "nemovideo-mcp" && pkg.version) return pkg.version;
+    } catch {
+      // keep looking upward
+    }
+    dir = dirname(dir);
+  }
+  return "0.0.0";
+}
+
+/** Everything a server or a CLI command needs, wired from one configuration. */
+export interface Runtime extends ServerDeps {
+  store: StateStore;
+  skills: SkillInfo[];
+}
+
+/** Builds the client, session store, jobs and file access for a configuration. */
+export async function createRuntime(
+  config: Config,
+  logger: Logger,
+  options: { env?: NodeJS.ProcessEnv } = {},
+): Promise<Runtime> {
+  const env = options.env ?? process.env;
+  const skill = await resolveSkill(config.skill, { env });
+  const bundled = await listBundledSkills({ env });
+  const skills = bundled.some((s) => s.path === skill.path) ? bundled : [skill, ...bundled];
+  const version = packageVersion();
+  const store = new StateStore(config.stateDir);
+  const client = new NemoClient({
+    config,
+    skill: { name: skill.name, version: skill.version, platform: skill.platform },
+    store,
+    logger,
+    userAgent: `nemovideo-mcp/${version}`,
+  });
+  const sessions = new Sessions(client);
+  const jobs = new Jobs({
+    client,
+    sessions,
+    logger,
+    turnLimits: {
+      streamTimeoutMs: config.streamTimeoutMs,
+      stallMs: config.stallMs,
+      recoveryPollMs: config.recoveryPollMs,
+    },
+    renderPollMs: config.renderPollMs,
+    renderMaxPolls: config.renderMaxPolls,
+  });
+  const files = new FileAccess(config.allowedDirs, config.outputDir, logger);
+  return {
+    config,
+    skill,
+    skills,
+    client,
+    sessions,
+    jobs,
+    files,
+    logger,
+    version,
+    store,
+    stillWorkingMs: config.stillWorkingMs,
+  };
+}

@@ -1,0 +1,61 @@
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { RootsListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import type { LogLevel } from "../config.js";
+import type { SkillInfo } from "../skills.js";
+import type { ServerDeps } from "./context.js";
+import { registerPrompts } from "./prompts.js";
+import { registerResources } from "./resources.js";
+import { registerTools } from "./tools/index.js";
+
+const INSTRUCTIONS =
+  "NemoVideo turns instructions into edited or generated videos. Typical flow: upload_media (optional) → " +
+  "send_message with what to make → get_state to preview → export_video to download the MP4. Generation " +
+  "spends credits; export is free. Long work continues in the background: use get_turn / get_export with the " +
+  "returned id instead of repeating a call.";
+
+const MCP_LEVEL: Record<LogLevel, "debug" | "info" | "notice" | "warning" | "error"> = {
+  debug: "debug",
+  info: "info",
+  notice: "notice",
+  warning: "warning",
+  error: "error",
+};
+
+/** Builds the MCP server with tools, resources and prompts; the transport is attached by the caller. */
+export function createServer(deps: ServerDeps, skills: SkillInfo[] = [deps.skill]): McpServer {
+  const server = new McpServer(
+    { name: "nemovideo-mcp", title: "NemoVideo", version: deps.version },
+    {
+      capabilities: { tools: {}, resources: {}, prompts: {}, logging: {} },
+      instructions: INSTRUCTIONS,
+    },
+  );
+  registerTools(server, deps);
+  registerResources(server, deps, skills);
+  registerPrompts(server, skills);
+
+  // MCP logging: every log record also goes to the client once it is connected.
+  const removeSink = deps.logger.addSink((level, message, data) => {
+    if (!server.isConnected()) return;
+    server.server
+      .sendLoggingMessage({ level: MCP_LEVEL[level], logger: "nemovideo", data: data ? { message, ...data } : message })
+      .catch(() => {});
+  });
+
+  // Upload roots: the client's MCP roots when it offers them, refreshed when they change.
+  server.server.oninitialized = () => {
+    if (server.server.getClientCapabilities()?.roots) {
+      deps.files.useRoots(async () => (await server.server.listRoots()).roots.map((r) => r.uri));
+    }
+  };
+  server.server.setNotificationHandler(RootsListChangedNotificationSchema, async () => {
+    deps.files.invalidate();
+  });
+
+  const close = server.close.bind(server);
+  server.close = async () => {
+    removeSink();
+    await close();
+  };
+  return server;
+}

@@ -1,0 +1,32 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import type { ServerDeps } from "../context.js";
+import { guard, ok } from "./common.js";
+
+/** cancel_turn: stops following a running turn and closes its stream. */
+export function registerCancelTurnTool(server: McpServer, deps: ServerDeps): void {
+  server.registerTool(
+    "cancel_turn",
+    {
+      title: "Cancel a running instruction",
+      description:
+        "Stop a turn that is still running: the stream to NemoVideo is closed at once. Work the backend already " +
+        "started may still finish and credits it already spent are not refunded; check get_state afterwards.",
+      inputSchema: {
+        turn_id: z.string().trim().min(1, "turn_id must not be empty").max(200).describe("turn_id from send_message"),
+      },
+      outputSchema: { turn_id: z.string(), status: z.enum(["cancelled", "completed", "failed"]) },
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    },
+    async ({ turn_id }) =>
+      guard(deps.logger, "cancel_turn", async () => {
+        const status = await deps.jobs.cancelTurn(turn_id);
+        const final = status === "running" ? "cancelled" : status;
+        const text =
+          final === "cancelled"
+            ? `Cancelled turn ${turn_id}. The backend may still finish work it had started; check get_state.`
+            : `Turn ${turn_id} had already ${final === "completed" ? "completed" : "failed"}; nothing to cancel.`;
+        return ok({ turn_id, status: final }, text);
+      }),
+  );
+}

@@ -1,0 +1,78 @@
+import { basename } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import type { RenderProgress } from "../../client/render.js";
+import type { ExportView } from "../jobs.js";
+import { mb, type ProgressExtra, ProgressReporter } from "../progress.js";
+import { errorShape, ok } from "./common.js";
+
+/** Output of export_video and get_export. */
+export const exportOutput = {
+  status: z.enum(["completed", "rendering", "failed", "cancelled"]),
+  render_id: z.string(),
+  session_id: z.string().optional(),
+  percent: z.number().optional(),
+  url: z.string().optional(),
+  file: z.string().optional(),
+  bytes: z.number().optional(),
+  project_url: z.string().optional(),
+  attempts: z.number().optional(),
+  error: errorShape,
+};
+
+/** Turns an ExportView into the tool result, with the downloaded MP4 as a resource_link. */
+export function exportResult(view: ExportView): CallToolResult {
+  const structured = { ...view } as Record<string, unknown>;
+  if (view.status === "failed" || view.status === "cancelled") {
+    const text =
+      view.status === "cancelled"
+        ? `The export ${view.render_id} was cancelled here; the render may still finish on NemoVideo (check get_export).`
+        : `${view.error?.message ?? "The export failed."}${view.error?.next_step ? ` ${view.error.next_step}` : ""}`;
+    return { content: [{ type: "text", text }], structuredContent: structured, isError: true };
+  }
+  if (view.status === "rendering") {
+    return ok(
+      structured,
+      `Rendering (${Math.round(view.percent ?? 0)}%, render ${view.render_id}). Call get_export with render_id "${view.render_id}" to wait for the file; do not start another export.`,
+    );
+  }
+  const lines = [`Export finished: ${view.file ?? view.url ?? view.render_id}`];
+  if (view.bytes !== undefined) lines[0] += ` (${mb(view.bytes)} MB)`;
+  if (view.url) lines.push(`Download link: ${view.url}`);
+  if (view.project_url) lines.push(`Open the project in NemoVideo: ${view.project_url}`);
+  const links: CallToolResult["content"] = view.file
+    ? [
+        {
+          type: "resource_link",
+          uri: pathToFileURL(view.file).href,
+          name: basename(view.file),
+          mimeType: "video/mp4",
+          description: "The exported MP4",
+        },
+      ]
+    : [];
+  return ok(structured, lines.join("\n"), links);
+}
+
+/** Progress for export calls: render percent on 0–100, then download bytes on 100–200. */
+export function exportProgress(extra: ProgressExtra) {
+  const progress = new ProgressReporter(extra);
+  return (p: RenderProgress) => {
+    if (p.stage === "downloading") {
+      const total = p.totalBytes ?? 0;
+      const got = p.receivedBytes ?? 0;
+      const frac = total > 0 ? got / total : 0;
+      progress.report(
+        total > 0 ? `Downloading ${mb(got)}/${mb(total)} MB` : `Downloading ${mb(got)} MB`,
+        100 + 100 * frac,
+        200,
+        total > 0 && got >= total,
+      );
+    } else if (p.stage === "rendering") {
+      progress.report(`Rendering ${Math.round(p.percent ?? 0)}%`, p.percent ?? 0, 200);
+    } else {
+      progress.report("Submitting the render…", 0, 200, true);
+    }
+  };
+}

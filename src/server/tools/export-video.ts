@@ -1,0 +1,64 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import type { ServerDeps } from "../context.js";
+import { guard, sessionIdInput, waitSecondsInput } from "./common.js";
+import { exportOutput, exportProgress, exportResult } from "./export-result.js";
+
+/** export_video: render the timeline to MP4 and download it; background past wait_seconds. */
+export function registerExportVideoTool(server: McpServer, deps: ServerDeps): void {
+  server.registerTool(
+    "export_video",
+    {
+      title: "Export the video as MP4",
+      description:
+        "Render the session's timeline to an MP4 (H.264, up to 1080x1920) on NemoVideo and download it into the " +
+        "output folder. Export is FREE (no credits); generating content with send_message is what spends credits. " +
+        "Rendering takes 30–90 s: past wait_seconds this returns status 'rendering' with a render_id; then call " +
+        "get_export instead of exporting again. Fails clearly when the timeline is still empty.",
+      inputSchema: {
+        session_id: sessionIdInput,
+        output_dir: z
+          .string()
+          .max(4096)
+          .optional()
+          .describe("Folder for the MP4 (default NEMO_OUTPUT_DIR or ./nemovideo-exports); must stay inside it or an allowed folder"),
+        file_name: z
+          .string()
+          .trim()
+          .min(1, "file_name must not be empty")
+          .max(200, "file_name is too long")
+          .refine((n) => !/[\\/\0]/.test(n) && n !== "." && n !== "..", "file_name must be a plain file name without folders")
+          .optional()
+          .describe("File name for the MP4 (default nemovideo-<render_id>.mp4); an existing file is never overwritten"),
+        quality: z.enum(["high", "medium", "low"]).default("high").describe("Render quality (default high)"),
+        wait_seconds: waitSecondsInput(45),
+      },
+      outputSchema: exportOutput,
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+    },
+    async ({ session_id, output_dir, file_name, quality, wait_seconds }, extra) =>
+      guard(deps.logger, "export_video", async () => {
+        const outputDir = await deps.files.exportDir(output_dir);
+        const onProgress = exportProgress(extra);
+        const job = await deps.sessions.run(
+          session_id,
+          (session) =>
+            deps.jobs.startExport(
+              { sessionId: session.sessionId, outputDir, fileName: file_name, quality },
+              onProgress,
+            ),
+          extra.signal,
+        );
+        // Cancelling this call stops the local polling and download.
+        const onAbort = () => deps.jobs.cancelExport(job.id);
+        extra.signal.addEventListener("abort", onAbort, { once: true });
+        try {
+          const view = await deps.jobs.waitExport(job.id, wait_seconds * 1000, extra.signal);
+          return exportResult(view);
+        } finally {
+          extra.signal.removeEventListener("abort", onAbort);
+          job.listeners.delete(onProgress);
+        }
+      }),
+  );
+}

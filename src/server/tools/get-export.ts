@@ -1,0 +1,35 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import type { ServerDeps } from "../context.js";
+import { guard, waitSecondsInput } from "./common.js";
+import { exportOutput, exportProgress, exportResult } from "./export-result.js";
+
+/** get_export: picks up an export by render id, also after a restart; never re-submits. */
+export function registerGetExportTool(server: McpServer, deps: ServerDeps): void {
+  server.registerTool(
+    "get_export",
+    {
+      title: "Get the result of an export",
+      description:
+        "Wait (up to wait_seconds) for an export started by export_video and return the downloaded file and URL. " +
+        "Call it as many times as needed; it never submits the render again. Finished exports are remembered " +
+        "across server restarts. Free: spends no credits.",
+      inputSchema: {
+        render_id: z
+          .string()
+          .trim()
+          .min(1, "render_id must not be empty")
+          .max(200)
+          .describe("render_id from export_video"),
+        wait_seconds: waitSecondsInput(45),
+      },
+      outputSchema: exportOutput,
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+    },
+    async ({ render_id, wait_seconds }, extra) =>
+      guard(deps.logger, "get_export", async () => {
+        const view = await deps.jobs.waitExport(render_id, wait_seconds * 1000, extra.signal, exportProgress(extra));
+        return exportResult(view);
+      }),
+  );
+}

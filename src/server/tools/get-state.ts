@@ -1,0 +1,62 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import { fetchState } from "../../client/state.js";
+import { summarizeTimeline, timelineToJSON } from "../../client/timeline.js";
+import type { ServerDeps } from "../context.js";
+import { guard, ok, sessionIdInput } from "./common.js";
+
+export const stateOutput = {
+  session_id: z.string(),
+  exportable: z.boolean(),
+  duration_ms: z.number(),
+  tracks: z.array(
+    z.object({
+      index: z.number(),
+      kind: z.enum(["video", "audio", "text", "other"]),
+      name: z.string(),
+      segments: z.array(z.object({ start_ms: z.number(), end_ms: z.number(), label: z.string() })),
+    }),
+  ),
+  summary: z.string(),
+};
+
+/** The get_state result of a session: typed tracks plus the summary line. */
+export async function stateView(deps: ServerDeps, sessionId: string | undefined, signal?: AbortSignal) {
+  return deps.sessions.run(
+    sessionId,
+    async (session) => {
+      const state = await fetchState(deps.client, session.sessionId, signal);
+      const json = timelineToJSON(state.timeline);
+      return {
+        session_id: session.sessionId,
+        exportable: json.exportable,
+        duration_ms: json.duration_ms,
+        tracks: json.tracks,
+        summary: summarizeTimeline(state.timeline),
+      };
+    },
+    signal,
+  );
+}
+
+/** get_state: the session's timeline. */
+export function registerGetStateTool(server: McpServer, deps: ServerDeps): void {
+  server.registerTool(
+    "get_state",
+    {
+      title: "Show the timeline",
+      description:
+        "Read the session's current timeline: tracks (video, audio, text), their segments with start and end " +
+        "times, total duration, whether there is anything to export, and a one-line summary. Use it to preview " +
+        "the project or to check whether an edit landed. Free: spends no credits.",
+      inputSchema: { session_id: sessionIdInput },
+      outputSchema: stateOutput,
+      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+    },
+    async ({ session_id }, extra) =>
+      guard(deps.logger, "get_state", async () => {
+        const view = await stateView(deps, session_id, extra.signal);
+        return ok(view, view.summary);
+      }),
+  );
+}

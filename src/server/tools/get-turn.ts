@@ -1,0 +1,34 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import type { ServerDeps } from "../context.js";
+import { guard, waitSecondsInput } from "./common.js";
+import { followTurnProgress, turnOutput, turnResult } from "./turn-result.js";
+
+/** get_turn: picks up a turn that went on in the background; never re-sends it. */
+export function registerGetTurnTool(server: McpServer, deps: ServerDeps): void {
+  server.registerTool(
+    "get_turn",
+    {
+      title: "Get the result of a running instruction",
+      description:
+        "Wait (up to wait_seconds) for a turn that send_message left running in the background and return its " +
+        "result. Call it as many times as needed; it never sends the message again and spends no credits.",
+      inputSchema: {
+        turn_id: z.string().trim().min(1, "turn_id must not be empty").max(200).describe("turn_id from send_message"),
+        wait_seconds: waitSecondsInput(45),
+      },
+      outputSchema: turnOutput,
+      annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+    },
+    async ({ turn_id, wait_seconds }, extra) =>
+      guard(deps.logger, "get_turn", async () => {
+        const follow = followTurnProgress(deps, extra);
+        try {
+          const view = await deps.jobs.waitTurn(turn_id, wait_seconds * 1000, extra.signal, follow.onUpdate);
+          return turnResult(view);
+        } finally {
+          follow.stop();
+        }
+      }),
+  );
+}

@@ -1,0 +1,52 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import type { ServerDeps } from "../context.js";
+import { guard, sessionIdInput, waitSecondsInput } from "./common.js";
+import { followTurnProgress, turnOutput, turnResult } from "./turn-result.js";
+
+/** send_message: one instruction to the backend agent, over SSE, in the background past wait_seconds. */
+export function registerSendMessageTool(server: McpServer, deps: ServerDeps): void {
+  server.registerTool(
+    "send_message",
+    {
+      title: "Send an instruction to the NemoVideo agent",
+      description:
+        "Send one instruction to NemoVideo's video agent: generate a video from a script or prompt, add an AI " +
+        "voiceover, music, titles, or edit the timeline. Generation SPENDS CREDITS (export does not). Waits up to " +
+        "wait_seconds; longer work (video generation takes 1–5 minutes) goes on in the background and this returns " +
+        "status 'running' with a turn_id: then call get_turn, and never send the same message again (that would " +
+        "run and charge it twice). When the agent replies without text, `changes` lists what changed on the timeline.",
+      inputSchema: {
+        session_id: sessionIdInput,
+        message: z
+          .string()
+          .trim()
+          .min(1, "message must not be empty")
+          .max(20_000, "message is too long (20000 characters at most)")
+          .describe("What to create or change, in plain words"),
+        wait_seconds: waitSecondsInput(45),
+      },
+      outputSchema: turnOutput,
+      annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: true },
+    },
+    async ({ session_id, message, wait_seconds }, extra) =>
+      guard(deps.logger, "send_message", async () => {
+        const session = await deps.sessions.resolve(session_id, extra.signal);
+        const follow = followTurnProgress(deps, extra);
+        try {
+          const turn = deps.jobs.startTurn(session.sessionId, message, follow.onUpdate);
+          // Cancelling this call (notifications/cancelled) stops the turn and closes the stream.
+          const onAbort = () => turn.cancel();
+          extra.signal.addEventListener("abort", onAbort, { once: true });
+          try {
+            const view = await deps.jobs.waitTurn(turn.id, wait_seconds * 1000, extra.signal);
+            return turnResult(view);
+          } finally {
+            extra.signal.removeEventListener("abort", onAbort);
+          }
+        } finally {
+          follow.stop();
+        }
+      }),
+  );
+}

@@ -1,0 +1,105 @@
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import type { TurnUpdate } from "../../client/turns.js";
+import type { ServerDeps } from "../context.js";
+import type { TurnView } from "../jobs.js";
+import { type ProgressExtra, ProgressReporter } from "../progress.js";
+import { errorShape, fail, ok } from "./common.js";
+
+/** Output of send_message and get_turn. */
+export const turnOutput = {
+  status: z.enum(["completed", "running", "failed", "cancelled"]),
+  turn_id: z.string(),
+  session_id: z.string(),
+  reply: z.string(),
+  activity: z.array(z.string()),
+  changes: z.array(z.string()).optional(),
+  timeline: z.string().optional(),
+  recovered: z.boolean().optional(),
+  error: errorShape,
+};
+
+/** Turns a TurnView into the tool result: failures are isError, running work says how to pick it up. */
+export function turnResult(view: TurnView): CallToolResult {
+  const structured = { ...view } as Record<string, unknown>;
+  if (view.status === "failed" || view.status === "cancelled") {
+    const text =
+      view.status === "cancelled"
+        ? `The turn ${view.turn_id} was cancelled.`
+        : `${view.error?.message ?? "The turn failed."}${view.error?.next_step ? ` ${view.error.next_step}` : ""}`;
+    const result = fail(new Error(text), structured);
+    const first = result.content[0];
+    if (first?.type === "text") first.text = text;
+    return result;
+  }
+  if (view.status === "running") {
+    const did = view.activity.length ? ` Backend activity so far: ${view.activity.join(", ")}.` : "";
+    return ok(
+      structured,
+      `Still working on it (turn ${view.turn_id}).${did} Call get_turn with turn_id "${view.turn_id}" to wait for the result; do not send the message again.`,
+    );
+  }
+  const parts: string[] = [];
+  if (view.reply) parts.push(view.reply);
+  else if (view.changes?.length) parts.push(`Done. Changes to the timeline:\n- ${view.changes.join("\n- ")}`);
+  else parts.push("The backend finished without a reply, and the timeline did not change.");
+  if (view.recovered) parts.push("(The connection dropped; the result was confirmed from the timeline.)");
+  if (view.timeline) parts.push(view.timeline);
+  return ok(structured, parts.join("\n\n"));
+}
+
+/**
+ * Progress for a tool call that follows a turn: backend tool names, replies, recovery polls, and
+ * "Still working…" whenever nothing was reported for `stillWorkingMs`.
+ */
+export function followTurnProgress(deps: ServerDeps, extra: ProgressExtra) {
+  const progress = new ProgressReporter(extra);
+  const quietMs = deps.stillWorkingMs ?? 120_000;
+  let lastAt = Date.now();
+  let count = 0;
+  let stopped = false;
+  const say = (message: string, force = false) => {
+    if (stopped) return;
+    count++;
+    lastAt = Date.now();
+    progress.report(message, count, undefined, force);
+  };
+  const timer = progress.enabled
+    ? setInterval(
+        () => {
+          if (Date.now() - lastAt >= quietMs) say("Still working…", true);
+        },
+        Math.max(50, Math.min(quietMs, 10_000)),
+      )
+    : undefined;
+  timer?.unref();
+  const onUpdate = (u: TurnUpdate) => {
+    switch (u.type) {
+      case "started":
+        say("Sending your message to NemoVideo…", true);
+        break;
+      case "tool_call":
+        say(`Backend is running ${u.name}`, true);
+        break;
+      case "text":
+        say("Backend is replying…");
+        break;
+      case "heartbeat":
+        if (Date.now() - lastAt >= quietMs) say("Still working…", true);
+        break;
+      case "recovering":
+        say(`Connection dropped; checking the timeline (${u.attempt}/${u.max})…`, true);
+        break;
+      case "stalled":
+        say("The backend stopped making progress.", true);
+        break;
+      default:
+        break;
+    }
+  };
+  const stop = () => {
+    stopped = true;
+    if (timer) clearInterval(timer);
+  };
+  return { onUpdate, stop };
+}

@@ -1,0 +1,465 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { NemoClient, type SkillIdentity } from "../../src/client/client.js";
+import { exportFileName } from "../../src/client/download.js";
+import {
+  CancelledError,
+  DownloadFailedError,
+  InvalidInputError,
+  NotExportableError,
+  PlanRequiredError,
+  RenderFailedError,
+  TimeoutError,
+} from "../../src/client/errors.js";
+import {
+  downloadRender,
+  exportSession,
+  newRenderId,
+  pollRender,
+  type RenderProgress,
+  submitRender,
+} from "../../src/client/render.js";
+import { Sessions } from "../../src/client/sessions.js";
+import { StateStore } from "../../src/client/store.js";
+import { type RenderStatusStyle, type Sandbox, startSandbox } from "../../src/sandbox/index.js";
+
+const SAMPLE = resolve(import.meta.dirname, "../../fixtures/sample.mp4");
+const SKILL: SkillIdentity = { name: "ai-voiceover-for", version: "1.0.0", platform: "unknown" };
+const DRAFT = {
+  t: [{ tt: 0, m: { name: "Video" }, sg: [{ id: "seg_1", st: 0, d: 6000, m: { name: "clip.mp4" } }] }],
+  d: 6000,
+  m: {},
+};
+const FAST = { intervalMs: 5, maxPolls: 10 };
+
+let sandbox: Sandbox;
+let work: string;
+let client: NemoClient;
+let sessionId: string;
+
+async function makeClient(url: string, skill: SkillIdentity = SKILL): Promise<NemoClient> {
+  const store = new StateStore(await mkdtemp(join(tmpdir(), "nemo-")));
+  return new NemoClient({
+    config: {
+      apiUrl: url,
+      webUrl: "https://nemovideo.test",
+      token: undefined,
+      clientId: undefined,
+      retry429Ms: 10,
+      requestTimeoutMs: 5000,
+    },
+    skill,
+    store,
+  });
+}
+
+async function exportableSession(c: NemoClient, sb: Sandbox): Promise<string> {
+  const sid = (await new Sessions(c).create()).sessionId;
+  sb.state.setDraft(sid, DRAFT);
+  return sid;
+}
+
+function submits(sb: Sandbox = sandbox) {
+  return sb.requests.filter((r) => r.method === "POST" && r.path === "/api/render/proxy/lambda");
+}
+
+async function listing(dir: string): Promise<string[]> {
+  return (await readdir(dir)).sort();
+}
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ stepMs: 0, renderSteps: 3 });
+  work = await mkdtemp(join(tmpdir(), "nemo-render-"));
+});
+
+afterAll(async () => {
+  await sandbox.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  sandbox.state.renderStatusStyle = "standard";
+  sandbox.state.omitOutputUrl = false;
+  sandbox.state.failNextRenders(0);
+  client = await makeClient(sandbox.url);
+  sessionId = await exportableSession(client, sandbox);
+});
+
+afterEach(() => sandbox.clearFaults());
+
+describe("exportSession", () => {
+  it.each<RenderStatusStyle>(["standard", "success", "top"])(
+    "renders and downloads with %s status responses",
+    async (style) => {
+      sandbox.state.renderStatusStyle = style;
+      const before = submits().length;
+      const progress: RenderProgress[] = [];
+      const submitted: string[] = [];
+
+      const outcome = await exportSession(client, sessionId, {
+        ...FAST,
+        onProgress: (p) => progress.push(p),
+        onSubmitted: (id) => submitted.push(id),
+      });
+
+      const sampleSize = (await stat(SAMPLE)).size;
+      expect(outcome.status).toBe("completed");
+      expect(outcome.attempts).toBe(1);
+      expect(outcome.renderId).toMatch(/^render_\d+/);
+      expect(submitted).toEqual([outcome.renderId]);
+      expect(outcome.url).toBe(`${sandbox.url}/files/renders/${outcome.renderId}.mp4`);
+      if (style !== "success") {
+        expect(outcome.sizeBytes).toBe(sampleSize);
+        expect(outcome.durationSec).toBe(6);
+      }
+
+      const sent = submits().slice(before);
+      expect(sent).toHaveLength(1);
+      expect(sent[0]?.body).toEqual({
+        id: outcome.renderId,
+        sessionId,
+        draft: DRAFT,
+        output: { format: "mp4", quality: "high" },
+      });
+
+      expect(progress[0]).toEqual({ stage: "submitting", renderId: outcome.renderId, percent: 0 });
+      const percents = progress.filter((p) => p.stage === "rendering").map((p) => p.percent ?? -1);
+      expect(percents).toEqual([0, 50, 100]);
+
+      const dir = await mkdtemp(join(work, "out-"));
+      const downloads: RenderProgress[] = [];
+      const result = await downloadRender(client, outcome, {
+        outputDir: dir,
+        onProgress: (p) => downloads.push(p),
+      });
+      expect(result.file).toBe(join(dir, `nemovideo-${outcome.renderId}.mp4`));
+      expect(result.bytes).toBe(sampleSize);
+      expect((await readFile(result.file)).equals(await readFile(SAMPLE))).toBe(true);
+      expect(await listing(dir)).toEqual([`nemovideo-${outcome.renderId}.mp4`]);
+      expect(downloads.at(-1)).toMatchObject({
+        stage: "downloading",
+        receivedBytes: sampleSize,
+        totalBytes: sampleSize,
+      });
+    },
+  );
+
+  it("passes the quality through", async () => {
+    const before = submits().length;
+    await exportSession(client, sessionId, { ...FAST, quality: "medium" });
+    expect((submits()[before]?.body as { output?: unknown } | undefined)?.output).toEqual({
+      format: "mp4",
+      quality: "medium",
+    });
+  });
+
+  it("refuses an empty timeline without sending a render request", async () => {
+    const empty = (await new Sessions(client).create()).sessionId;
+    const before = submits().length;
+    const err = await exportSession(client, empty, FAST).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotExportableError);
+    expect((err as NotExportableError).userMessage).toBe(
+      "There is nothing on the timeline to export yet. Generate or upload something first with send_message / upload_media.",
+    );
+    expect(submits().length).toBe(before);
+  });
+
+  it("resubmits once with a new id after a failed render", async () => {
+    sandbox.state.failNextRenders(1);
+    const before = submits().length;
+    const submitted: string[] = [];
+    const percents: number[] = [];
+    const outcome = await exportSession(client, sessionId, {
+      ...FAST,
+      onSubmitted: (id) => submitted.push(id),
+      onProgress: (p) => percents.push(p.percent ?? -1),
+    });
+    expect(outcome.status).toBe("completed");
+    expect(outcome.attempts).toBe(2);
+    const ids = submits()
+      .slice(before)
+      .map((r) => (r.body as { id: string }).id);
+    expect(ids).toHaveLength(2);
+    expect(ids[0]).not.toBe(ids[1]);
+    expect(submitted).toEqual(ids);
+    expect(outcome.renderId).toBe(ids[1]);
+    for (let i = 1; i < percents.length; i++) expect(percents[i]).toBeGreaterThanOrEqual(percents[i - 1]!);
+  });
+
+  it("throws RenderFailedError with the backend's reason after two failures", async () => {
+    sandbox.state.failNextRenders(2);
+    const before = submits().length;
+    const err = await exportSession(client, sessionId, FAST).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RenderFailedError);
+    expect((err as Error).message).toMatch(/lambda worker timed out/);
+    expect(submits().length - before).toBe(2);
+  });
+
+  it("maps HTTP 402 (missing skill headers) to PlanRequiredError: plan, not credits", async () => {
+    const anonymous = await makeClient(sandbox.url, { name: "", version: "", platform: "" });
+    const sid = await exportableSession(anonymous, sandbox);
+    const before = submits().length;
+    const err = await exportSession(anonymous, sid, FAST).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PlanRequiredError);
+    const text = (err as PlanRequiredError).userMessage;
+    expect(text).toMatch(/plan/i);
+    expect(text).toMatch(/not a lack of credits/);
+    expect(submits().length - before).toBe(1);
+  });
+
+  it("times out with the render id and the NEMO_RENDER_MAX_POLLS hint", async () => {
+    const submitted: string[] = [];
+    const before = submits().length;
+    const err = await exportSession(client, sessionId, {
+      intervalMs: 5,
+      maxPolls: 2,
+      onSubmitted: (id) => submitted.push(id),
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TimeoutError);
+    const text = (err as TimeoutError).userMessage;
+    expect(text).toContain(submitted[0]);
+    expect(text).toMatch(/still running on NemoVideo/);
+    expect(text).toMatch(/NEMO_RENDER_MAX_POLLS/);
+    expect(submits().length - before).toBe(1);
+    // the render goes on: polling it again finds it done
+    const later = await pollRender(client, submitted[0]!, FAST);
+    expect(later.status).toBe("completed");
+  });
+
+  it("cancels while polling", async () => {
+    const controller = new AbortController();
+    const err = await exportSession(client, sessionId, {
+      intervalMs: 50,
+      maxPolls: 100,
+      signal: controller.signal,
+      onSubmitted: () => setTimeout(() => controller.abort(), 10),
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CancelledError);
+  });
+});
+
+describe("submitRender and pollRender", () => {
+  it("never resubmits on a network error", async () => {
+    sandbox.inject({ endpoint: "render_submit", kind: { type: "reset" } });
+    const before = submits().length;
+    await expect(submitRender(client, sessionId, DRAFT)).rejects.toThrow();
+    expect(submits().length - before).toBe(1);
+  });
+
+  it("polls through transient status errors", async () => {
+    const id = await submitRender(client, sessionId, DRAFT);
+    sandbox.inject({ endpoint: "render_status", times: 2, kind: { type: "http", status: 503 } });
+    const result = await pollRender(client, id, FAST);
+    expect(result.status).toBe("completed");
+  });
+
+  it("makes unique ids even within one millisecond", () => {
+    const ids = Array.from({ length: 50 }, () => newRenderId());
+    expect(new Set(ids).size).toBe(50);
+    for (const id of ids) expect(id).toMatch(/^render_\d{13}(_[0-9a-f]+)?$/);
+  });
+});
+
+describe("downloadRender", () => {
+  async function completed(): Promise<{ renderId: string; url?: string; sizeBytes?: number }> {
+    return exportSession(client, sessionId, FAST);
+  }
+
+  function downloadRequests(renderId: string) {
+    return sandbox.requests.filter(
+      (r) => r.path.includes(renderId) && r.method === "GET" && !r.path.includes("lambda"),
+    );
+  }
+
+  it("uses the fallback endpoint, with the token, when there is no output URL", async () => {
+    sandbox.state.omitOutputUrl = true;
+    const outcome = await completed();
+    expect(outcome.url).toBeUndefined();
+    const dir = await mkdtemp(join(work, "fallback-"));
+    const result = await downloadRender(client, outcome, { outputDir: dir, fileName: "final cut" });
+    expect(result.file).toBe(join(dir, "final cut.mp4"));
+    expect((await readFile(result.file)).equals(await readFile(SAMPLE))).toBe(true);
+    const [request] = downloadRequests(outcome.renderId);
+    expect(request?.path).toBe(`/api/render/proxy/${outcome.renderId}/download`);
+    expect(request?.headers.authorization).toMatch(/^Bearer nmv_usr_/);
+  });
+
+  it("falls back once when the output URL answers 404", async () => {
+    const outcome = await completed();
+    sandbox.inject({ endpoint: "download", kind: { type: "http", status: 404 } });
+    const dir = await mkdtemp(join(work, "404-"));
+    const result = await downloadRender(client, outcome, { outputDir: dir });
+    expect(result.bytes).toBe((await stat(SAMPLE)).size);
+    expect(downloadRequests(outcome.renderId).map((r) => r.path)).toEqual([
+      `/files/renders/${outcome.renderId}.mp4`,
+      `/api/render/proxy/${outcome.renderId}/download`,
+    ]);
+  });
+
+  it("never sends the token to another origin, redirects included", async () => {
+    const outcome = await completed();
+    const redirector: Server = createServer((req, res) => {
+      res
+        .writeHead(302, {
+          location: `http://localhost:${sandbox.port}/files/renders/${outcome.renderId}.mp4?sig=1`,
+        })
+        .end();
+      redirector.emit("seen", req.headers);
+    });
+    await new Promise<void>((r) => redirector.listen(0, "127.0.0.1", r));
+    const seen: Record<string, unknown>[] = [];
+    redirector.on("seen", (h: Record<string, unknown>) => seen.push(h));
+    try {
+      const port = (redirector.address() as AddressInfo).port;
+      // "localhost" is another origin than the API's 127.0.0.1
+      const cdn = {
+        ...outcome,
+        url: `http://localhost:${sandbox.port}/files/renders/${outcome.renderId}.mp4`,
+      };
+      const dir = await mkdtemp(join(work, "origin-"));
+      await downloadRender(client, cdn, { outputDir: dir });
+      await downloadRender(
+        client,
+        { ...outcome, url: `http://127.0.0.1:${port}/cdn/x.mp4` },
+        { outputDir: dir },
+      );
+      const cdnRequests = downloadRequests(outcome.renderId);
+      expect(cdnRequests).toHaveLength(2);
+      for (const r of cdnRequests) expect(r.headers.authorization).toBeUndefined();
+      expect(seen).toHaveLength(1);
+      expect(seen[0]?.authorization).toBeUndefined();
+      expect(await listing(dir)).toEqual([
+        `nemovideo-${outcome.renderId} (1).mp4`,
+        `nemovideo-${outcome.renderId}.mp4`,
+      ]);
+    } finally {
+      await new Promise((r) => redirector.close(r));
+    }
+  });
+
+  it("never overwrites: a second download gets a numbered name", async () => {
+    const outcome = await completed();
+    const dir = await mkdtemp(join(work, "twice-"));
+    await writeFile(join(dir, "mine.mp4"), "precious");
+    const first = await downloadRender(client, outcome, { outputDir: dir, fileName: "mine.mp4" });
+    const second = await downloadRender(client, outcome, { outputDir: dir, fileName: "mine" });
+    expect(first.file).toBe(join(dir, "mine (1).mp4"));
+    expect(second.file).toBe(join(dir, "mine (2).mp4"));
+    expect(await readFile(join(dir, "mine.mp4"), "utf8")).toBe("precious");
+    expect(await listing(dir)).toEqual(["mine (1).mp4", "mine (2).mp4", "mine.mp4"]);
+  });
+
+  it("creates the output folder", async () => {
+    const outcome = await completed();
+    const dir = join(work, "deep", "er", "folder");
+    const result = await downloadRender(client, outcome, { outputDir: dir });
+    expect(result.file.startsWith(dir)).toBe(true);
+  });
+
+  it("fails on a truncated body and leaves no temp file", async () => {
+    const outcome = await completed();
+    sandbox.inject({ endpoint: "download", kind: { type: "truncated" } });
+    const dir = await mkdtemp(join(work, "cut-"));
+    const err = await downloadRender(client, outcome, { outputDir: dir }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DownloadFailedError);
+    expect((err as DownloadFailedError).userMessage).toContain(outcome.renderId);
+    expect(await listing(dir)).toEqual([]);
+  });
+
+  it("fails when the size differs from what the render announced", async () => {
+    const outcome = await completed();
+    const dir = await mkdtemp(join(work, "size-"));
+    const err = await downloadRender(
+      client,
+      { ...outcome, sizeBytes: (outcome.sizeBytes ?? 0) + 1 },
+      {
+        outputDir: dir,
+      },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DownloadFailedError);
+    expect(await listing(dir)).toEqual([]);
+  });
+
+  it("fails on an error answer without falling back", async () => {
+    const outcome = await completed();
+    sandbox.inject({ endpoint: "download", kind: { type: "http", status: 500 } });
+    const dir = await mkdtemp(join(work, "500-"));
+    await expect(downloadRender(client, outcome, { outputDir: dir })).rejects.toThrow(/HTTP 500/);
+    expect(downloadRequests(outcome.renderId)).toHaveLength(1);
+    expect(await listing(dir)).toEqual([]);
+  });
+
+  it("rejects file names that are not plain names before downloading", async () => {
+    const dir = await mkdtemp(join(work, "names-"));
+    for (const bad of [
+      "../escape.mp4",
+      "a/b.mp4",
+      "a\\b.mp4",
+      "nul\0.mp4",
+      "",
+      "  ",
+      "..",
+      "x..mp4",
+      "tab\t.mp4",
+    ]) {
+      await expect(
+        downloadRender(client, { renderId: "render_1" }, { outputDir: dir, fileName: bad }),
+      ).rejects.toBeInstanceOf(InvalidInputError);
+    }
+    expect(await listing(dir)).toEqual([]);
+    expect(exportFileName("clip", "r")).toBe("clip.mp4");
+    expect(exportFileName("clip.MP4", "r")).toBe("clip.MP4");
+    expect(exportFileName("clip.mov", "r")).toBe("clip.mov.mp4");
+    expect(exportFileName(undefined, "render_1/../x")).toBe("nemovideo-render_1_.._x.mp4");
+  });
+});
+
+describe("large downloads", () => {
+  let big: Sandbox;
+  let bigClient: NemoClient;
+  let bigSession: string;
+
+  beforeAll(async () => {
+    big = await startSandbox({ stepMs: 0, renderSteps: 1, renderOutputBytes: 50 * 1024 * 1024 });
+    bigClient = await makeClient(big.url);
+    bigSession = await exportableSession(bigClient, big);
+  });
+  afterAll(() => big.close());
+
+  it("aborts mid-download: CancelledError, socket closed, no .part file", async () => {
+    const outcome = await exportSession(bigClient, bigSession, FAST);
+    expect(outcome.sizeBytes).toBe(50 * 1024 * 1024);
+    const dir = await mkdtemp(join(work, "abort-"));
+    const controller = new AbortController();
+    let last = 0;
+    const err = await downloadRender(bigClient, outcome, {
+      outputDir: dir,
+      signal: controller.signal,
+      onProgress: (p) => {
+        last = p.receivedBytes ?? 0;
+        if (last > 2 * 1024 * 1024) controller.abort();
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CancelledError);
+    expect(last).toBeLessThan(50 * 1024 * 1024);
+    expect(await listing(dir)).toEqual([]);
+  });
+
+  it("streams 50 MB to disk", async () => {
+    const outcome = await exportSession(bigClient, bigSession, FAST);
+    const dir = await mkdtemp(join(work, "big-"));
+    const updates: number[] = [];
+    const result = await downloadRender(bigClient, outcome, {
+      outputDir: dir,
+      onProgress: (p) => updates.push(p.receivedBytes ?? 0),
+    });
+    expect(result.bytes).toBe(50 * 1024 * 1024);
+    expect((await stat(result.file)).size).toBe(50 * 1024 * 1024);
+    for (let i = 1; i < updates.length; i++) expect(updates[i]).toBeGreaterThan(updates[i - 1]!);
+    expect(updates.at(-1)).toBe(50 * 1024 * 1024);
+  });
+});
