@@ -213,7 +213,8 @@ export class NemoClient {
           continue;
         }
         const transient =
-          err instanceof NetworkError || (err instanceof ServerError && TRANSIENT_STATUS.has(err.status ?? 0));
+          err instanceof NetworkError ||
+          (err instanceof ServerError && TRANSIENT_STATUS.has(err.status ?? 0));
         if (transient && retryTransient && !transientRetried) {
           transientRetried = true;
           this.logger.debug(`Transient failure on ${options.method} ${pathOf(options.path)}; retrying once.`);
@@ -225,17 +226,25 @@ export class NemoClient {
     }
   }
 
-  private headers(clientId: string, token: ActiveToken | undefined, extra?: Record<string, string>) {
-    const { name, version, platform } = this.options.skill;
+  private headers(
+    clientId: string,
+    token: ActiveToken | undefined,
+    extra: Record<string, string> | undefined,
+    ownOrigin: boolean,
+  ) {
     const headers: Record<string, string> = {
       "user-agent": this.options.userAgent ?? "nemovideo-mcp",
       accept: "application/json",
-      "x-skill-source": name,
-      "x-skill-version": version,
-      "x-skill-platform": platform,
-      "x-client-id": clientId,
     };
-    if (token) headers.authorization = `Bearer ${token.token}`;
+    // Attribution, client id and token go to NemoVideo's API only, never to a CDN or other host.
+    if (ownOrigin) {
+      const { name, version, platform } = this.options.skill;
+      headers["x-skill-source"] = name;
+      headers["x-skill-version"] = version;
+      headers["x-skill-platform"] = platform;
+      headers["x-client-id"] = clientId;
+      if (token) headers.authorization = `Bearer ${token.token}`;
+    }
     for (const [k, v] of Object.entries(extra ?? {})) headers[k.toLowerCase()] = v;
     return headers;
   }
@@ -247,24 +256,25 @@ export class NemoClient {
   ): Promise<Dispatcher.ResponseData> {
     const clientId = await this.auth.clientId();
     const url = /^https?:\/\//.test(options.path) ? options.path : `${this.apiUrl}${options.path}`;
-    let body: string | Buffer | Readable | undefined;
-    const extra: Record<string, string> = {};
-    if (options.json !== undefined) {
-      body = JSON.stringify(options.json);
-      extra["content-type"] = "application/json";
-    } else if (options.body) {
-      const made = options.body();
-      body = made.body;
-      Object.assign(extra, made.headers);
-    }
+    const ownOrigin = sameOrigin(url, this.apiUrl);
     const timeoutMs = options.timeoutMs ?? this.options.config.requestTimeoutMs;
     const timeout = streaming ? undefined : AbortSignal.timeout(timeoutMs);
     const signals = [options.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
     try {
+      let body: string | Buffer | Readable | undefined;
+      const extra: Record<string, string> = {};
+      if (options.json !== undefined) {
+        body = JSON.stringify(options.json);
+        extra["content-type"] = "application/json";
+      } else if (options.body) {
+        const made = options.body();
+        body = made.body;
+        Object.assign(extra, made.headers);
+      }
       const res = await request(url, {
         method: options.method,
-        headers: this.headers(clientId, token, { ...extra, ...options.headers }),
+        headers: this.headers(clientId, token, { ...extra, ...options.headers }, ownOrigin),
         body: body ?? null,
         ...(signal ? { signal } : {}),
         ...(this.options.dispatcher ? { dispatcher: this.options.dispatcher } : {}),
@@ -277,7 +287,7 @@ export class NemoClient {
       }
       return res;
     } catch (err) {
-      throw this.transportError(err, options, timeout);
+      throw this.transportError(err, options, timeout, url);
     }
   }
 
@@ -326,6 +336,7 @@ export class NemoClient {
     err: unknown,
     options: { signal?: AbortSignal | undefined },
     timeout: AbortSignal | undefined,
+    url?: string,
   ): NemoError {
     if (err instanceof NemoError) return err;
     if (options.signal?.aborted) return new CancelledError("Cancelled.", undefined, { cause: err });
@@ -337,8 +348,9 @@ export class NemoClient {
         { cause: err },
       );
     }
+    const where = url && !sameOrigin(url, this.apiUrl) ? new URL(url).origin : `NemoVideo at ${this.apiUrl}`;
     return new NetworkError(
-      `Could not reach NemoVideo at ${this.apiUrl} (${code || (err as Error).message || "connection failed"}).`,
+      `Could not reach ${where} (${code || (err as Error).message || "connection failed"}).`,
       "Check your network connection (and NEMO_API_URL), then try again.",
       { cause: err },
     );
@@ -358,7 +370,14 @@ export class NemoClient {
   }
 }
 
+function sameOrigin(url: string, base: string): boolean {
+  try {
+    return new URL(url).origin === new URL(base).origin;
+  } catch {
+    return false;
+  }
+}
+
 function pathOf(path: string): string {
   return path.replace(/^https?:\/\/[^/]+/, "").split("?")[0] ?? path;
 }
-

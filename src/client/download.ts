@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { chmod, link, mkdir, open, rename, rm } from "node:fs/promises";
+import { chmod, type FileHandle, link, mkdir, open, rename, rm } from "node:fs/promises";
 import { extname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -39,6 +39,7 @@ const MAX_NAME_BYTES = 240;
 const MAX_NUMBERED_NAMES = 1000;
 /** Primary-URL failures after which the API's own download endpoint is tried. */
 const FALLBACK_STATUS = new Set([403, 404, 410]);
+const DOWNLOAD_ERROR_KINDS = new Set(["backend", "server", "network", "timeout", "malformed_response"]);
 
 /** The file name a download is saved under; throws InvalidInputError for anything but a plain name. */
 export function exportFileName(fileName: string | undefined, renderId: string): string {
@@ -158,6 +159,12 @@ function fallbackWorthy(err: unknown): boolean {
   );
 }
 
+/** Transport and HTTP failures of a download become DownloadFailedError; auth, plan and cancel errors stay. */
+function asDownloadError(err: unknown, renderId: string): unknown {
+  if (!(err instanceof NemoError) || !DOWNLOAD_ERROR_KINDS.has(err.kind)) return err;
+  return failed(renderId, `Could not download render ${renderId}: ${err.message}`, err);
+}
+
 /** Links the finished temp file to `name`, or `name (1)`, `name (2)`, ... : an existing file is never replaced. */
 async function placeWithoutOverwrite(temp: string, dir: string, name: string): Promise<string> {
   const ext = extname(name);
@@ -222,13 +229,17 @@ export async function downloadRender(
   const primary = outcome.url && isHttpUrl(outcome.url) ? outcome.url : undefined;
   let res: OpenResponse;
   try {
-    res = await openDownload(client, primary ?? fallback, renderId, signal);
+    try {
+      res = await openDownload(client, primary ?? fallback, renderId, signal);
+    } catch (err) {
+      if (!primary || primary === fallback || !fallbackWorthy(err)) throw err;
+      client.logger.info(
+        `Output URL of render ${renderId} failed (${(err as Error).message}); trying the API download.`,
+      );
+      res = await openDownload(client, fallback, renderId, signal);
+    }
   } catch (err) {
-    if (!primary || primary === fallback || !fallbackWorthy(err)) throw err;
-    client.logger.info(
-      `Output URL of render ${renderId} failed (${(err as Error).message}); trying the API download.`,
-    );
-    res = await openDownload(client, fallback, renderId, signal);
+    throw asDownloadError(err, renderId);
   }
 
   const contentLength = parseLength(res.headers["content-length"]);
@@ -264,16 +275,23 @@ export async function downloadRender(
   });
 
   const temp = join(dir, `.${name}.${randomBytes(6).toString("hex")}.part`);
+  let handle: FileHandle;
+  try {
+    // created before streaming starts, so cleanup never races the file's creation
+    handle = await open(temp, "wx", 0o600);
+  } catch (err) {
+    discard(res.body);
+    throw new DownloadFailedError(
+      `Cannot write to ${dir} (${(err as NodeJS.ErrnoException).code ?? "error"}).`,
+      "Pass a writable output_dir (or set NEMO_OUTPUT_DIR).",
+      { cause: err },
+    );
+  }
   let placed = false;
   try {
     report(true);
     try {
-      await pipeline(
-        res.body,
-        counter,
-        createWriteStream(temp, { flags: "wx", mode: 0o600 }),
-        signal ? { signal } : {},
-      );
+      await pipeline(res.body, counter, createWriteStream("", { fd: handle }), signal ? { signal } : {});
     } catch (err) {
       if (signal?.aborted) throw new CancelledError("Download cancelled.", undefined, { cause: err });
       if (err instanceof NemoError) throw err;
@@ -313,6 +331,9 @@ export async function downloadRender(
     return { file, bytes: received };
   } finally {
     if (!res.body.destroyed) discard(res.body);
-    if (!placed) await rm(temp, { force: true }).catch(() => {});
+    if (!placed) {
+      await handle.close().catch(() => {});
+      await rm(temp, { force: true }).catch(() => {});
+    }
   }
 }

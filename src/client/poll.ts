@@ -1,15 +1,20 @@
-import { setTimeout as delay } from "node:timers/promises";
 import { CancelledError } from "./errors.js";
 
 /** Waits `ms`, rejecting with CancelledError as soon as `signal` aborts. */
-export async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) throw new CancelledError("Cancelled.");
-  try {
-    await delay(ms, undefined, signal ? { signal } : undefined);
-  } catch (err) {
-    if (signal?.aborted) throw new CancelledError("Cancelled.", undefined, { cause: err });
-    throw err;
-  }
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(new CancelledError("Cancelled."));
+  // The global timer (not node:timers/promises) so tests can drive it with fake timers.
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new CancelledError("Cancelled."));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
 }
 
 /** Throws CancelledError when the signal has fired. */

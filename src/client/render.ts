@@ -126,7 +126,8 @@ function failureReason(status: RenderStatus): string | undefined {
     const message = (error as Record<string, unknown>).message;
     if (typeof message === "string" && message.trim()) return message.trim();
   }
-  return status.message?.trim() || undefined;
+  const message = status.message?.trim();
+  return message && !/^(success|ok)$/i.test(message) ? message : undefined;
 }
 
 function outputUrl(status: RenderStatus): string | undefined {

@@ -47,7 +47,12 @@ export class Sessions {
     const stored = await this.client.store.getSession(this.client.apiUrl, this.client.skill.name);
     if (!stored) return undefined;
     this.client.noteUserId(stored.userId);
-    return { sessionId: stored.sessionId, taskId: stored.taskId, userId: stored.userId, language: stored.language };
+    return {
+      sessionId: stored.sessionId,
+      taskId: stored.taskId,
+      userId: stored.userId,
+      language: stored.language,
+    };
   }
 
   /** The given session id, else the current session, else a new one (created once for concurrent callers). */

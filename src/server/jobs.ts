@@ -223,14 +223,20 @@ export class Jobs {
   }
 
   private async persistedTurn(turnId: string): Promise<TurnView> {
-    const record = (await this.options.client.store.loadJob(turnId)) as (TurnView & { kind?: string }) | undefined;
+    const record = (await this.options.client.store.loadJob(turnId)) as
+      | (TurnView & { kind?: string })
+      | undefined;
     if (!record || record.kind !== "turn") {
       throw new InvalidInputError(
         `No turn with id "${turnId}" is known.`,
         "Use the turn_id that send_message returned.",
       );
     }
-    const { kind: _kind, ...view } = record as TurnView & { kind?: string; message_chars?: number; started_at?: number };
+    const { kind: _kind, ...view } = record as TurnView & {
+      kind?: string;
+      message_chars?: number;
+      started_at?: number;
+    };
     const clean = { ...view } as TurnView & { message_chars?: number; started_at?: number };
     delete clean.message_chars;
     delete clean.started_at;
@@ -433,7 +439,11 @@ export class Jobs {
             { nextStep: "Check get_export again later, or start a new export with export_video." },
           );
         }
-        const outcome: RenderOutcome = { renderId: lastId, status: "completed", attempts: job.renderIds.length };
+        const outcome: RenderOutcome = {
+          renderId: lastId,
+          status: "completed",
+          attempts: job.renderIds.length,
+        };
         if (polled.url) outcome.url = polled.url;
         if (polled.sizeBytes !== undefined) outcome.sizeBytes = polled.sizeBytes;
         await this.finishExport(job, outcome, onProgress);
@@ -459,7 +469,11 @@ export class Jobs {
 }
 
 /** Resolves when `promise` settles, `ms` passes, or `signal` aborts, whichever comes first. */
-export async function boundedWait(promise: Promise<unknown>, ms: number, signal?: AbortSignal): Promise<void> {
+export async function boundedWait(
+  promise: Promise<unknown>,
+  ms: number,
+  signal?: AbortSignal,
+): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   try {

@@ -39,7 +39,9 @@ export function registerResources(server: McpServer, deps: ServerDeps, skills: S
     },
     async (uri, variables) => {
       const view = await stateView(deps, sessionIdOf(variables.session_id));
-      return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(view, null, 2) }] };
+      return {
+        contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(view, null, 2) }],
+      };
     },
   );
 
@@ -76,7 +78,9 @@ export function registerResources(server: McpServer, deps: ServerDeps, skills: S
       },
       async (uri) => {
         const { readFile } = await import("node:fs/promises");
-        return { contents: [{ uri: uri.href, mimeType: "text/markdown", text: await readFile(skill.path, "utf8") }] };
+        return {
+          contents: [{ uri: uri.href, mimeType: "text/markdown", text: await readFile(skill.path, "utf8") }],
+        };
       },
     );
   }

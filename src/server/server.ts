@@ -38,7 +38,11 @@ export function createServer(deps: ServerDeps, skills: SkillInfo[] = [deps.skill
   const removeSink = deps.logger.addSink((level, message, data) => {
     if (!server.isConnected()) return;
     server.server
-      .sendLoggingMessage({ level: MCP_LEVEL[level], logger: "nemovideo", data: data ? { message, ...data } : message })
+      .sendLoggingMessage({
+        level: MCP_LEVEL[level],
+        logger: "nemovideo",
+        data: data ? { message, ...data } : message,
+      })
       .catch(() => {});
   });
 

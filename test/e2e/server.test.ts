@@ -9,7 +9,11 @@ const VOICEOVER = "add a natural AI voiceover in English for my product walkthro
 describe("nemovideo-mcp over stdio (built dist/cli.js)", () => {
   let child: ChildServer;
   const results: unknown[] = [];
-  const call = async (name: string, args: Record<string, unknown> = {}, options: Parameters<ChildServer["client"]["callTool"]>[2] = {}) => {
+  const call = async (
+    name: string,
+    args: Record<string, unknown> = {},
+    options: Parameters<ChildServer["client"]["callTool"]>[2] = {},
+  ) => {
     const result = await child.client.callTool({ name, arguments: args }, undefined, options);
     results.push(result);
     return result;
@@ -54,7 +58,7 @@ describe("nemovideo-mcp over stdio (built dist/cli.js)", () => {
     expect(session.session_id).toBeTruthy();
     expect(session.project_url).toMatch(/^https:\/\/nemovideo\.test\/workspace\/claim\?ct=clm_/);
 
-    const progress: Array<{ progress: number; message?: string }> = [];
+    const progress: Array<{ progress: number; message?: string | undefined }> = [];
     const upload = await call("upload_media", { paths: [SAMPLE] }, { onprogress: (p) => progress.push(p) });
     expect(upload.isError).toBeFalsy();
     const files = structured(upload).files;
@@ -63,7 +67,7 @@ describe("nemovideo-mcp over stdio (built dist/cli.js)", () => {
     expect(progress.length).toBeGreaterThan(0);
     expect(progress.at(-1)?.message).toMatch(/Uploading/);
 
-    const turnProgress: Array<{ progress: number; message?: string }> = [];
+    const turnProgress: Array<{ progress: number; message?: string | undefined }> = [];
     const sent = await call(
       "send_message",
       { message: VOICEOVER, wait_seconds: 60 },
@@ -98,7 +102,9 @@ describe("nemovideo-mcp over stdio (built dist/cli.js)", () => {
     const sample = await stat(SAMPLE);
     expect((await stat(view.file)).size).toBe(sample.size);
     expect(view.bytes).toBe(sample.size);
-    const link = (exported.content as Array<{ type: string; uri?: string }>).find((c) => c.type === "resource_link");
+    const link = (exported.content as Array<{ type: string; uri?: string }>).find(
+      (c) => c.type === "resource_link",
+    );
     expect(link?.uri).toMatch(/^file:\/\/.*\.mp4$/);
 
     const after = structured(await call("get_credits"));
@@ -123,7 +129,9 @@ describe("nemovideo-mcp over stdio (built dist/cli.js)", () => {
     expect(turn.activity).toContain("generate_video");
     expect(child.sandbox.requests.filter((r) => r.path === "/run_sse").length).toBe(runSseBefore + 1);
 
-    const rendering = structured(await call("export_video", { wait_seconds: 0, file_name: "background.mp4" }));
+    const rendering = structured(
+      await call("export_video", { wait_seconds: 0, file_name: "background.mp4" }),
+    );
     expect(rendering.status).toBe("rendering");
     let done = rendering;
     for (let i = 0; i < 50 && done.status === "rendering"; i++) {
@@ -131,7 +139,9 @@ describe("nemovideo-mcp over stdio (built dist/cli.js)", () => {
     }
     expect(done.status).toBe("completed");
     expect(done.file).toBe(join(child.outputDir, "background.mp4"));
-    const submits = child.sandbox.requests.filter((r) => r.method === "POST" && r.path === "/api/render/proxy/lambda");
+    const submits = child.sandbox.requests.filter(
+      (r) => r.method === "POST" && r.path === "/api/render/proxy/lambda",
+    );
     expect(submits.filter((r) => (r.body as { id?: string }).id === rendering.render_id)).toHaveLength(1);
 
     // A restarted server still reports the finished export.
@@ -149,9 +159,23 @@ describe("nemovideo-mcp over stdio (built dist/cli.js)", () => {
   });
 
   it("cancels a turn mid-stream and closes the stream", async () => {
-    child.sandbox.scriptTurn({ steps: [{ data: { author: "nemo_agent", content: { parts: [{ functionCall: { name: "generate_video", args: {} } }] } } }, { hang: true }] });
+    child.sandbox.scriptTurn({
+      steps: [
+        {
+          data: {
+            author: "nemo_agent",
+            content: { parts: [{ functionCall: { name: "generate_video", args: {} } }] },
+          },
+        },
+        { hang: true },
+      ],
+    });
     const controller = new AbortController();
-    const pending = call("send_message", { message: "generate a long video", wait_seconds: 30 }, { signal: controller.signal });
+    const pending = call(
+      "send_message",
+      { message: "generate a long video", wait_seconds: 30 },
+      { signal: controller.signal },
+    );
     await new Promise((r) => setTimeout(r, 400));
     controller.abort();
     await expect(pending).rejects.toThrow();
@@ -194,12 +218,14 @@ describe("nemovideo-mcp over stdio (built dist/cli.js)", () => {
     expect(badName.isError).toBe(true);
 
     child.sandbox.inject({ endpoint: "credits", kind: { type: "http", status: 500 } });
-    child.sandbox.inject({ endpoint: "credits", kind: { type: "http", status: 500 } });
     const down = await call("get_credits");
     expect(down.isError).toBe(true);
     expect(text(down)).toMatch(/HTTP 500/);
 
-    child.sandbox.inject({ endpoint: "run_sse", kind: { type: "code", code: 2001, message: "insufficient credits" } });
+    child.sandbox.inject({
+      endpoint: "run_sse",
+      kind: { type: "code", code: 2001, message: "insufficient credits" },
+    });
     const broke = await call("send_message", { message: "generate a video" });
     expect(broke.isError).toBe(true);
     expect(text(broke)).toMatch(/2001/);
@@ -216,7 +242,10 @@ describe("nemovideo-mcp over stdio (built dist/cli.js)", () => {
   });
 
   it("never prints the token and keeps stdout pure JSON-RPC", async () => {
-    const cache = JSON.parse(await readFile(join(child.stateDir, "token.json"), "utf8")) as Record<string, { token: string }>;
+    const cache = JSON.parse(await readFile(join(child.stateDir, "token.json"), "utf8")) as Record<
+      string,
+      { token: string }
+    >;
     const tokens = Object.values(cache).map((t) => t.token);
     expect(tokens.length).toBeGreaterThan(0);
     const everything = JSON.stringify(results) + child.stderr();

@@ -36,7 +36,8 @@ export interface ChildOptions {
 
 /** Spawns the built `dist/cli.js` over stdio against a sandbox, with compressed timing knobs. */
 export async function startChild(options: ChildOptions = {}): Promise<ChildServer> {
-  const sandbox = options.sandbox ?? (await startSandbox({ stepMs: 2, renderSteps: 2, ...options.sandboxOptions }));
+  const sandbox =
+    options.sandbox ?? (await startSandbox({ stepMs: 2, renderSteps: 2, ...options.sandboxOptions }));
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), "nemo-e2e-")));
   const stateDir = join(dir, "state");
   const outputDir = join(dir, "exports");

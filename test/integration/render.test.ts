@@ -388,7 +388,9 @@ describe("downloadRender", () => {
     const outcome = await completed();
     sandbox.inject({ endpoint: "download", kind: { type: "http", status: 500 } });
     const dir = await mkdtemp(join(work, "500-"));
-    await expect(downloadRender(client, outcome, { outputDir: dir })).rejects.toThrow(/HTTP 500/);
+    const err = await downloadRender(client, outcome, { outputDir: dir }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DownloadFailedError);
+    expect((err as Error).message).toMatch(/HTTP 500/);
     expect(downloadRequests(outcome.renderId)).toHaveLength(1);
     expect(await listing(dir)).toEqual([]);
   });

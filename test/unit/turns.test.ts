@@ -5,30 +5,6 @@ import { BackendError, CancelledError, NetworkError } from "../../src/client/err
 import { startTurn, type TurnLimits, type TurnUpdate } from "../../src/client/turns.js";
 import { silentLogger } from "../../src/log.js";
 
-// poll.ts sleeps with node:timers/promises, which fake timers do not reach: route it through global setTimeout
-vi.mock("node:timers/promises", async (importOriginal) => {
-  const actual = await importOriginal<typeof import("node:timers/promises")>();
-  return {
-    ...actual,
-    setTimeout: <T>(ms: number, value?: T, options?: { signal?: AbortSignal }) =>
-      new Promise<T | undefined>((resolve, reject) => {
-        const signal = options?.signal;
-        const abortError = () =>
-          Object.assign(new Error("The operation was aborted"), { name: "AbortError" });
-        if (signal?.aborted) return reject(abortError());
-        const onAbort = () => {
-          clearTimeout(timer);
-          reject(abortError());
-        };
-        const timer = setTimeout(() => {
-          signal?.removeEventListener("abort", onAbort);
-          resolve(value);
-        }, ms);
-        signal?.addEventListener("abort", onAbort, { once: true });
-      }),
-  };
-});
-
 const EMPTY = { t: [], d: 0, m: {} };
 const BGM = {
   t: [{ tt: 1, m: { name: "BGM" }, sg: [{ id: "s1", st: 0, d: 5_000, m: { name: "Lo-fi" } }] }],

@@ -13,10 +13,20 @@ export function registerCancelTurnTool(server: McpServer, deps: ServerDeps): voi
         "Stop a turn that is still running: the stream to NemoVideo is closed at once. Work the backend already " +
         "started may still finish and credits it already spent are not refunded; check get_state afterwards.",
       inputSchema: {
-        turn_id: z.string().trim().min(1, "turn_id must not be empty").max(200).describe("turn_id from send_message"),
+        turn_id: z
+          .string()
+          .trim()
+          .min(1, "turn_id must not be empty")
+          .max(200)
+          .describe("turn_id from send_message"),
       },
       outputSchema: { turn_id: z.string(), status: z.enum(["cancelled", "completed", "failed"]) },
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: true,
+        openWorldHint: false,
+      },
     },
     async ({ turn_id }) =>
       guard(deps.logger, "cancel_turn", async () => {

@@ -10,7 +10,9 @@ export const sessionIdInput = z
   .max(200, "session_id is too long")
   .regex(/^[\w.:-]+$/, "session_id may only contain letters, digits, _ . : -")
   .optional()
-  .describe("NemoVideo session id; defaults to the current session of the active skill (created on first need)");
+  .describe(
+    "NemoVideo session id; defaults to the current session of the active skill (created on first need)",
+  );
 
 /** `wait_seconds` with the documented default and cap. */
 export function waitSecondsInput(defaultSeconds: number) {
@@ -65,7 +67,8 @@ export async function guard(
   try {
     return await run();
   } catch (err) {
-    if (!(err instanceof NemoError)) logger.error(`${tool} failed unexpectedly: ${(err as Error)?.stack ?? err}`);
+    if (!(err instanceof NemoError))
+      logger.error(`${tool} failed unexpectedly: ${(err as Error)?.stack ?? err}`);
     return fail(err);
   }
 }

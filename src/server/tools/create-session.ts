@@ -17,7 +17,10 @@ export function registerCreateSessionTool(server: McpServer, deps: ServerDeps): 
         language: z
           .string()
           .trim()
-          .regex(/^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$/, "language must be a language code such as en, zh or pt-BR")
+          .regex(
+            /^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$/,
+            "language must be a language code such as en, zh or pt-BR",
+          )
           .default("en")
           .describe("Language the backend agent should reply in (default en)"),
       },
@@ -26,7 +29,12 @@ export function registerCreateSessionTool(server: McpServer, deps: ServerDeps): 
         task_id: z.string(),
         project_url: z.string().optional(),
       },
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: false,
+        openWorldHint: true,
+      },
     },
     async ({ language }, extra) =>
       guard(deps.logger, "create_session", async () => {

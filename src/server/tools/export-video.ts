@@ -21,20 +21,32 @@ export function registerExportVideoTool(server: McpServer, deps: ServerDeps): vo
           .string()
           .max(4096)
           .optional()
-          .describe("Folder for the MP4 (default NEMO_OUTPUT_DIR or ./nemovideo-exports); must stay inside it or an allowed folder"),
+          .describe(
+            "Folder for the MP4 (default NEMO_OUTPUT_DIR or ./nemovideo-exports); must stay inside it or an allowed folder",
+          ),
         file_name: z
           .string()
           .trim()
           .min(1, "file_name must not be empty")
           .max(200, "file_name is too long")
-          .refine((n) => !/[\\/\0]/.test(n) && n !== "." && n !== "..", "file_name must be a plain file name without folders")
+          .refine(
+            (n) => !/[\\/\0]/.test(n) && n !== "." && n !== "..",
+            "file_name must be a plain file name without folders",
+          )
           .optional()
-          .describe("File name for the MP4 (default nemovideo-<render_id>.mp4); an existing file is never overwritten"),
+          .describe(
+            "File name for the MP4 (default nemovideo-<render_id>.mp4); an existing file is never overwritten",
+          ),
         quality: z.enum(["high", "medium", "low"]).default("high").describe("Render quality (default high)"),
         wait_seconds: waitSecondsInput(45),
       },
       outputSchema: exportOutput,
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: false,
+        openWorldHint: true,
+      },
     },
     async ({ session_id, output_dir, file_name, quality, wait_seconds }, extra) =>
       guard(deps.logger, "export_video", async () => {

@@ -21,7 +21,10 @@ export function registerGetCreditsTool(server: McpServer, deps: ServerDeps): voi
       guard(deps.logger, "get_credits", async () => {
         const c = await fetchCredits(deps.client, extra.signal);
         const out = { available: c.available, frozen: c.frozen, total: c.total };
-        return ok(out, `Credits: ${c.available} available, ${c.frozen} frozen by work in progress, ${c.total} total.`);
+        return ok(
+          out,
+          `Credits: ${c.available} available, ${c.frozen} frozen by work in progress, ${c.total} total.`,
+        );
       }),
   );
 }

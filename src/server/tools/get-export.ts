@@ -28,7 +28,12 @@ export function registerGetExportTool(server: McpServer, deps: ServerDeps): void
     },
     async ({ render_id, wait_seconds }, extra) =>
       guard(deps.logger, "get_export", async () => {
-        const view = await deps.jobs.waitExport(render_id, wait_seconds * 1000, extra.signal, exportProgress(extra));
+        const view = await deps.jobs.waitExport(
+          render_id,
+          wait_seconds * 1000,
+          extra.signal,
+          exportProgress(extra),
+        );
         return exportResult(view);
       }),
   );

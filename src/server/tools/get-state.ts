@@ -14,7 +14,14 @@ export const stateOutput = {
       index: z.number(),
       kind: z.enum(["video", "audio", "text", "other"]),
       name: z.string(),
-      segments: z.array(z.object({ start_ms: z.number(), end_ms: z.number(), label: z.string() })),
+      segments: z.array(
+        z.object({
+          start_ms: z.number(),
+          end_ms: z.number(),
+          label: z.string(),
+          volume: z.number().optional(),
+        }),
+      ),
     }),
   ),
   summary: z.string(),

@@ -14,7 +14,12 @@ export function registerGetTurnTool(server: McpServer, deps: ServerDeps): void {
         "Wait (up to wait_seconds) for a turn that send_message left running in the background and return its " +
         "result. Call it as many times as needed; it never sends the message again and spends no credits.",
       inputSchema: {
-        turn_id: z.string().trim().min(1, "turn_id must not be empty").max(200).describe("turn_id from send_message"),
+        turn_id: z
+          .string()
+          .trim()
+          .min(1, "turn_id must not be empty")
+          .max(200)
+          .describe("turn_id from send_message"),
         wait_seconds: waitSecondsInput(45),
       },
       outputSchema: turnOutput,

@@ -39,12 +39,20 @@ export function registerUploadMediaTool(server: McpServer, deps: ServerDeps): vo
           .describe("Public http(s) URLs of media for the backend to fetch"),
       },
       outputSchema: { session_id: z.string(), files: z.array(fileOut) },
-      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+      annotations: {
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: false,
+        openWorldHint: true,
+      },
     },
     async ({ session_id, paths, urls }, extra) =>
       guard(deps.logger, "upload_media", async () => {
         if (!paths?.length && !urls?.length) {
-          throw new InvalidInputError("Nothing to upload.", "Give at least one local path in paths or a URL in urls.");
+          throw new InvalidInputError(
+            "Nothing to upload.",
+            "Give at least one local path in paths or a URL in urls.",
+          );
         }
         const progress = new ProgressReporter(extra);
         const allowedRoots = await deps.files.allowedRoots();
