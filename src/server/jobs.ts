@@ -224,36 +224,27 @@ export class Jobs {
 
   private async persistedTurn(turnId: string): Promise<TurnView> {
     const record = (await this.options.client.store.loadJob(turnId)) as
-      | (TurnView & { kind?: string })
+      | (TurnView & { kind?: string; message_chars?: number; started_at?: number })
       | undefined;
-    if (!record || record.kind !== "turn") {
+    if (record?.kind !== "turn") {
       throw new InvalidInputError(
         `No turn with id "${turnId}" is known.`,
         "Use the turn_id that send_message returned.",
       );
     }
-    const { kind: _kind, ...view } = record as TurnView & {
-      kind?: string;
-      message_chars?: number;
-      started_at?: number;
+    const { kind: _kind, message_chars: _chars, started_at: _started, ...view } = record;
+    if (view.status !== "running") return view;
+    // The stream belonged to a process that has ended; the backend may still have finished the work.
+    return {
+      ...view,
+      status: "failed",
+      error: {
+        kind: "stream_failed",
+        message: "The server restarted while this turn was running, so its stream was lost.",
+        next_step:
+          "Check get_state to see whether the edit landed before sending the message again (sending again spends credits again).",
+      },
     };
-    const clean = { ...view } as TurnView & { message_chars?: number; started_at?: number };
-    delete clean.message_chars;
-    delete clean.started_at;
-    if (clean.status === "running") {
-      // The stream belonged to a process that has ended; the backend may still have finished the work.
-      return {
-        ...clean,
-        status: "failed",
-        error: {
-          kind: "stream_failed",
-          message: "The server restarted while this turn was running, so its stream was lost.",
-          next_step:
-            "Check get_state to see whether the edit landed before sending the message again (sending again spends credits again).",
-        },
-      };
-    }
-    return clean;
   }
 
   /** Cancels a running turn; returns its final status. */
@@ -401,7 +392,7 @@ export class Jobs {
     const record = (await this.options.client.store.loadJob(renderId)) as
       | (ExportView & { kind?: string; render_ids?: string[]; output_dir?: string; file_name?: string })
       | undefined;
-    if (!record || record.kind !== "export") {
+    if (record?.kind !== "export") {
       throw new InvalidInputError(
         `No export with render id "${renderId}" is known.`,
         "Use the render_id that export_video returned.",

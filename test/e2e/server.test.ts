@@ -111,7 +111,7 @@ describe("nemovideo-mcp over stdio (built dist/cli.js)", () => {
     expect(after.available).toBeLessThan(before.available);
 
     const render = child.sandbox.requests.find((r) => r.path === "/api/render/proxy/lambda");
-    expect((render?.body as { sessionId?: string }).sessionId).toBe(session.session_id);
+    expect((render?.body as { sessionId?: string } | undefined)?.sessionId).toBe(session.session_id);
     expect(render?.headers["x-skill-source"]).toBe("ai-voiceover-for");
   });
 
@@ -212,8 +212,8 @@ describe("nemovideo-mcp over stdio (built dist/cli.js)", () => {
     expect(notExportable.isError).toBe(true);
     expect(text(notExportable)).toMatch(/nothing|empty|generate/i);
 
-    const escape = await call("export_video", { output_dir: "/tmp/../etc" });
-    expect(escape.isError).toBe(true);
+    const escaping = await call("export_video", { output_dir: "/tmp/../etc" });
+    expect(escaping.isError).toBe(true);
     const badName = await call("export_video", { file_name: "../x.mp4" });
     expect(badName.isError).toBe(true);
 

@@ -70,7 +70,8 @@ export function exportProgress(extra: ProgressExtra) {
         total > 0 && got >= total,
       );
     } else if (p.stage === "rendering") {
-      progress.report(`Rendering ${Math.round(p.percent ?? 0)}%`, p.percent ?? 0, 200);
+      // One report per status poll: polls are seconds apart, so none needs dropping.
+      progress.report(`Rendering ${Math.round(p.percent ?? 0)}%`, p.percent ?? 0, 200, true);
     } else {
       progress.report("Submitting the render…", 0, 200, true);
     }
