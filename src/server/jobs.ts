@@ -101,7 +101,7 @@ function turnView(turn: Turn, result: TurnResult | undefined): TurnView {
   return view;
 }
 
-class ExportJob {
+export class ExportJob {
   readonly controller = new AbortController();
   readonly listeners = new Set<ExportListener>();
   renderIds: string[] = [];

@@ -5,6 +5,7 @@ import type { SkillInfo } from "../skills.js";
 import type { ServerDeps } from "./context.js";
 import { registerPrompts } from "./prompts.js";
 import { registerResources } from "./resources.js";
+import { clientSupportsTasks, enableToolTasks, JobTaskStore } from "./tasks.js";
 import { registerTools } from "./tools/index.js";
 
 const INSTRUCTIONS =
@@ -23,14 +24,22 @@ const MCP_LEVEL: Record<LogLevel, "debug" | "info" | "notice" | "warning" | "err
 
 /** Builds the MCP server with tools, resources and prompts; the transport is attached by the caller. */
 export function createServer(deps: ServerDeps, skills: SkillInfo[] = [deps.skill]): McpServer {
+  const taskStore = new JobTaskStore();
   const server = new McpServer(
     { name: "nemovideo-mcp", title: "NemoVideo", version: deps.version },
     {
-      capabilities: { tools: {}, resources: {}, prompts: {}, logging: {} },
+      capabilities: {
+        tools: {},
+        resources: {},
+        prompts: {},
+        logging: {},
+        tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } },
+      },
       instructions: INSTRUCTIONS,
+      taskStore,
     },
   );
-  registerTools(server, deps);
+  const tools = registerTools(server, deps);
   registerResources(server, deps, skills);
   registerPrompts(server, skills);
 
@@ -51,6 +60,13 @@ export function createServer(deps: ServerDeps, skills: SkillInfo[] = [deps.skill
     if (server.server.getClientCapabilities()?.roots) {
       deps.files.useRoots(async () => (await server.server.listRoots()).roots.map((r) => r.uri));
     }
+    // MCP tasks (protocol 2025-11-25) for clients that declare them; everyone else keeps bounded waits.
+    if (clientSupportsTasks(server)) {
+      enableToolTasks(deps, taskStore, {
+        send_message: tools.get("send_message"),
+        export_video: tools.get("export_video"),
+      });
+    }
   };
   server.server.setNotificationHandler(RootsListChangedNotificationSchema, async () => {
     deps.files.invalidate();
@@ -59,6 +75,7 @@ export function createServer(deps: ServerDeps, skills: SkillInfo[] = [deps.skill
   const close = server.close.bind(server);
   server.close = async () => {
     removeSink();
+    taskStore.cleanup();
     await close();
   };
   return server;

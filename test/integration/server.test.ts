@@ -208,7 +208,7 @@ describe("resources and prompts", () => {
       name: "ai-voiceover-for",
       arguments: { media_path: "/videos/demo.mp4", instruction: "add a calm voiceover" },
     });
-    const body = (prompt.messages[0]?.content as { text: string }).text;
+    const body = (prompt.messages[0]?.content as { text: string } | undefined)?.text ?? "";
     expect(body).toContain("/videos/demo.mp4");
     expect(body).toContain("add a calm voiceover");
     expect(body).toMatch(/upload_media[\s\S]*send_message[\s\S]*export_video/);
@@ -269,5 +269,46 @@ describe("logging", () => {
     expect(messages.some((m) => m.includes("testing redaction of [redacted]"))).toBe(true);
     expect(messages.join("\n")).not.toContain(token);
     expect(mem.logs.join("")).not.toContain(token);
+  });
+});
+
+describe("MCP tasks (protocol 2025-11-25)", () => {
+  it("offers send_message and export_video as tasks to clients that declare tasks support", async () => {
+    mem = await startMemoryServer({
+      clientCapabilities: { capabilities: { tasks: { list: {}, cancel: {} } } },
+    });
+    const { tools } = await mem.client.listTools();
+    const support = Object.fromEntries(tools.map((t) => [t.name, t.execution?.taskSupport]));
+    expect(support.send_message).toBe("optional");
+    expect(support.export_video).toBe("optional");
+    expect(support.get_state).not.toBe("optional");
+
+    const kinds: string[] = [];
+    let final: unknown;
+    for await (const message of mem.client.experimental.tasks.callToolStream({
+      name: "send_message",
+      arguments: { message: "add a natural AI voiceover in English" },
+      task: { ttl: 60_000 },
+    })) {
+      kinds.push(message.type);
+      if (message.type === "result") final = message.result;
+      if (message.type === "error") throw message.error;
+    }
+    expect(kinds[0]).toBe("taskCreated");
+    expect(kinds.at(-1)).toBe("result");
+    expect(sc(final).status).toBe("completed");
+    expect(sc(final).activity).toContain("generate_voiceover");
+    expect(mem.sandbox.state.runSseRequests).toBe(1);
+  });
+
+  it("keeps the bounded-wait path for clients without tasks support", async () => {
+    mem = await startMemoryServer();
+    const { tools } = await mem.client.listTools();
+    expect(tools.find((t) => t.name === "send_message")?.execution?.taskSupport).not.toBe("optional");
+    mem.sandbox.scriptTurn({ steps: [{ heartbeat: true }, { wait: 400 }] });
+    const started = sc(
+      await mem.client.callTool({ name: "send_message", arguments: { message: "hi", wait_seconds: 0 } }),
+    );
+    expect(started.status).toBe("running");
   });
 });

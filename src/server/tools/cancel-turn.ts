@@ -1,11 +1,11 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { ServerDeps } from "../context.js";
 import { guard, ok } from "./common.js";
 
 /** cancel_turn: stops following a running turn and closes its stream. */
-export function registerCancelTurnTool(server: McpServer, deps: ServerDeps): void {
-  server.registerTool(
+export function registerCancelTurnTool(server: McpServer, deps: ServerDeps): RegisteredTool {
+  return server.registerTool(
     "cancel_turn",
     {
       title: "Cancel a running instruction",

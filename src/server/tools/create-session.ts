@@ -1,11 +1,11 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { ServerDeps } from "../context.js";
 import { guard, ok } from "./common.js";
 
 /** create_session: a new NemoVideo project that becomes the current session. */
-export function registerCreateSessionTool(server: McpServer, deps: ServerDeps): void {
-  server.registerTool(
+export function registerCreateSessionTool(server: McpServer, deps: ServerDeps): RegisteredTool {
+  return server.registerTool(
     "create_session",
     {
       title: "Create a NemoVideo session",

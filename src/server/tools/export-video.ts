@@ -1,12 +1,37 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { ServerDeps } from "../context.js";
+import type { ExportListener } from "../jobs.js";
 import { guard, sessionIdInput, waitSecondsInput } from "./common.js";
 import { exportOutput, exportProgress, exportResult } from "./export-result.js";
 
+/** Checks the output folder, resolves the session and starts (or joins) its export job. */
+export async function startExportJob(
+  deps: ServerDeps,
+  args: {
+    session_id?: string | undefined;
+    output_dir?: string | undefined;
+    file_name?: string | undefined;
+    quality?: string | undefined;
+  },
+  signal: AbortSignal,
+  onProgress?: ExportListener,
+) {
+  const outputDir = await deps.files.exportDir(args.output_dir);
+  return deps.sessions.run(
+    args.session_id,
+    (session) =>
+      deps.jobs.startExport(
+        { sessionId: session.sessionId, outputDir, fileName: args.file_name, quality: args.quality },
+        onProgress,
+      ),
+    signal,
+  );
+}
+
 /** export_video: render the timeline to MP4 and download it; background past wait_seconds. */
-export function registerExportVideoTool(server: McpServer, deps: ServerDeps): void {
-  server.registerTool(
+export function registerExportVideoTool(server: McpServer, deps: ServerDeps): RegisteredTool {
+  return server.registerTool(
     "export_video",
     {
       title: "Export the video as MP4",
@@ -50,16 +75,12 @@ export function registerExportVideoTool(server: McpServer, deps: ServerDeps): vo
     },
     async ({ session_id, output_dir, file_name, quality, wait_seconds }, extra) =>
       guard(deps.logger, "export_video", async () => {
-        const outputDir = await deps.files.exportDir(output_dir);
         const onProgress = exportProgress(extra);
-        const job = await deps.sessions.run(
-          session_id,
-          (session) =>
-            deps.jobs.startExport(
-              { sessionId: session.sessionId, outputDir, fileName: file_name, quality },
-              onProgress,
-            ),
+        const job = await startExportJob(
+          deps,
+          { session_id, output_dir, file_name, quality },
           extra.signal,
+          onProgress,
         );
         // Cancelling this call stops the local polling and download.
         const onAbort = () => deps.jobs.cancelExport(job.id);

@@ -1,12 +1,12 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { fetchCredits } from "../../client/state.js";
 import type { ServerDeps } from "../context.js";
 import { guard, ok } from "./common.js";
 
 /** get_credits: the credit balance. */
-export function registerGetCreditsTool(server: McpServer, deps: ServerDeps): void {
-  server.registerTool(
+export function registerGetCreditsTool(server: McpServer, deps: ServerDeps): RegisteredTool {
+  return server.registerTool(
     "get_credits",
     {
       title: "Check credits",

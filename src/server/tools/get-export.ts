@@ -1,12 +1,12 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { ServerDeps } from "../context.js";
 import { guard, waitSecondsInput } from "./common.js";
 import { exportOutput, exportProgress, exportResult } from "./export-result.js";
 
 /** get_export: picks up an export by render id, also after a restart; never re-submits. */
-export function registerGetExportTool(server: McpServer, deps: ServerDeps): void {
-  server.registerTool(
+export function registerGetExportTool(server: McpServer, deps: ServerDeps): RegisteredTool {
+  return server.registerTool(
     "get_export",
     {
       title: "Get the result of an export",

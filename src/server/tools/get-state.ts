@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { fetchState } from "../../client/state.js";
 import { summarizeTimeline, timelineToJSON } from "../../client/timeline.js";
@@ -47,8 +47,8 @@ export async function stateView(deps: ServerDeps, sessionId: string | undefined,
 }
 
 /** get_state: the session's timeline. */
-export function registerGetStateTool(server: McpServer, deps: ServerDeps): void {
-  server.registerTool(
+export function registerGetStateTool(server: McpServer, deps: ServerDeps): RegisteredTool {
+  return server.registerTool(
     "get_state",
     {
       title: "Show the timeline",

@@ -1,12 +1,12 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { ServerDeps } from "../context.js";
 import { guard, waitSecondsInput } from "./common.js";
 import { followTurnProgress, turnOutput, turnResult } from "./turn-result.js";
 
 /** get_turn: picks up a turn that went on in the background; never re-sends it. */
-export function registerGetTurnTool(server: McpServer, deps: ServerDeps): void {
-  server.registerTool(
+export function registerGetTurnTool(server: McpServer, deps: ServerDeps): RegisteredTool {
+  return server.registerTool(
     "get_turn",
     {
       title: "Get the result of a running instruction",

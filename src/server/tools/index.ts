@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { ServerDeps } from "../context.js";
 import { registerCancelTurnTool } from "./cancel-turn.js";
 import { registerCreateSessionTool } from "./create-session.js";
@@ -10,20 +10,28 @@ import { registerGetTurnTool } from "./get-turn.js";
 import { registerSendMessageTool } from "./send-message.js";
 import { registerUploadMediaTool } from "./upload-media.js";
 
-/** Every tool of the public surface, in the order they are listed. */
-export const TOOL_REGISTRARS = [
-  registerCreateSessionTool,
-  registerUploadMediaTool,
-  registerSendMessageTool,
-  registerGetTurnTool,
-  registerCancelTurnTool,
-  registerGetStateTool,
-  registerGetCreditsTool,
-  registerExportVideoTool,
-  registerGetExportTool,
-] as const;
+/** Every tool of the public surface by name, in the order they are listed. */
+export const TOOL_REGISTRARS = {
+  create_session: registerCreateSessionTool,
+  upload_media: registerUploadMediaTool,
+  send_message: registerSendMessageTool,
+  get_turn: registerGetTurnTool,
+  cancel_turn: registerCancelTurnTool,
+  get_state: registerGetStateTool,
+  get_credits: registerGetCreditsTool,
+  export_video: registerExportVideoTool,
+  get_export: registerGetExportTool,
+} as const;
 
-/** Registers all nine tools. */
-export function registerTools(server: McpServer, deps: ServerDeps): void {
-  for (const register of TOOL_REGISTRARS) register(server, deps);
+export type ToolName = keyof typeof TOOL_REGISTRARS;
+
+/** Registers all nine tools; returns them by name. */
+export function registerTools(server: McpServer, deps: ServerDeps): Map<ToolName, RegisteredTool> {
+  const tools = new Map<ToolName, RegisteredTool>();
+  for (const [name, register] of Object.entries(TOOL_REGISTRARS) as Array<
+    [ToolName, typeof registerGetTurnTool]
+  >) {
+    tools.set(name, register(server, deps));
+  }
+  return tools;
 }

@@ -1,12 +1,24 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
+import type { Turn, TurnUpdate } from "../../client/turns.js";
 import type { ServerDeps } from "../context.js";
 import { guard, sessionIdInput, waitSecondsInput } from "./common.js";
 import { followTurnProgress, turnOutput, turnResult } from "./turn-result.js";
 
+/** Resolves the session and starts a turn as a background job. */
+export async function startTurnJob(
+  deps: ServerDeps,
+  args: { session_id?: string | undefined; message: string },
+  signal: AbortSignal,
+  onUpdate?: (u: TurnUpdate) => void,
+): Promise<Turn> {
+  const session = await deps.sessions.resolve(args.session_id, signal);
+  return deps.jobs.startTurn(session.sessionId, args.message, onUpdate);
+}
+
 /** send_message: one instruction to the backend agent, over SSE, in the background past wait_seconds. */
-export function registerSendMessageTool(server: McpServer, deps: ServerDeps): void {
-  server.registerTool(
+export function registerSendMessageTool(server: McpServer, deps: ServerDeps): RegisteredTool {
+  return server.registerTool(
     "send_message",
     {
       title: "Send an instruction to the NemoVideo agent",
@@ -31,10 +43,9 @@ export function registerSendMessageTool(server: McpServer, deps: ServerDeps): vo
     },
     async ({ session_id, message, wait_seconds }, extra) =>
       guard(deps.logger, "send_message", async () => {
-        const session = await deps.sessions.resolve(session_id, extra.signal);
         const follow = followTurnProgress(deps, extra);
         try {
-          const turn = deps.jobs.startTurn(session.sessionId, message, follow.onUpdate);
+          const turn = await startTurnJob(deps, { session_id, message }, extra.signal, follow.onUpdate);
           // Cancelling this call (notifications/cancelled) stops the turn and closes the stream.
           const onAbort = () => turn.cancel();
           extra.signal.addEventListener("abort", onAbort, { once: true });

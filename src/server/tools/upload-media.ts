@@ -1,4 +1,4 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { InvalidInputError } from "../../client/errors.js";
 import { type UploadResult, uploadFiles, uploadUrls } from "../../client/upload.js";
@@ -16,8 +16,8 @@ const fileOut = z.object({
 });
 
 /** upload_media: local files (streamed) or URLs into a session. */
-export function registerUploadMediaTool(server: McpServer, deps: ServerDeps): void {
-  server.registerTool(
+export function registerUploadMediaTool(server: McpServer, deps: ServerDeps): RegisteredTool {
+  return server.registerTool(
     "upload_media",
     {
       title: "Upload media to NemoVideo",

@@ -1,0 +1,215 @@
+import type { PassThrough } from "node:stream";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { Progress } from "@modelcontextprotocol/sdk/types.js";
+
+/** Keeps this much of the server's stderr for the failure report. */
+const STDERR_KEEP_CHARS = 16_000;
+/** Bounds the get_turn / get_export follow-ups after a call returned while work went on. */
+const MAX_FOLLOW_UPS = 10;
+/** Seconds each long call waits before it returns running/rendering. */
+const WAIT_SECONDS = 120;
+
+/** A tool call that came back with `isError: true`; `message` is the server's text for people. */
+export class ToolFailure extends Error {
+  override name = "ToolFailure";
+
+  constructor(
+    readonly tool: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** get_credits */
+export interface Credits {
+  available: number;
+  frozen: number;
+  total: number;
+}
+
+/** create_session */
+export interface SessionResult {
+  session_id: string;
+  task_id: string;
+  project_url?: string;
+}
+
+/** upload_media */
+export interface UploadResult {
+  session_id: string;
+  files: Array<{
+    name: string;
+    type: string;
+    url?: string;
+    duration_ms?: number;
+    width?: number;
+    height?: number;
+  }>;
+}
+
+/** send_message and get_turn */
+export interface TurnResult {
+  status: "completed" | "running" | "failed" | "cancelled";
+  turn_id: string;
+  session_id: string;
+  reply: string;
+  activity: string[];
+  changes?: string[];
+  timeline?: string;
+}
+
+/** get_state */
+export interface StateResult {
+  session_id: string;
+  exportable: boolean;
+  duration_ms: number;
+  tracks: Array<{
+    index: number;
+    kind: "video" | "audio" | "text" | "other";
+    name: string;
+    segments: Array<{ start_ms: number; end_ms: number; label: string; volume?: number }>;
+  }>;
+  summary: string;
+}
+
+/** export_video and get_export */
+export interface ExportResult {
+  status: "completed" | "rendering" | "failed" | "cancelled";
+  render_id: string;
+  percent?: number;
+  url?: string;
+  file?: string;
+  bytes?: number;
+  project_url?: string;
+}
+
+/** How to start the server child. */
+export interface ServerLaunch {
+  /** The built `cli.js`. */
+  cli: string;
+  env: Record<string, string>;
+  cwd: string;
+}
+
+/**
+ * The real nemovideo-mcp server as a stdio child, seen through the MCP SDK client: typed calls,
+ * `isError` results as {@link ToolFailure}, progress callbacks, and bounded follow-ups of long work.
+ */
+export class DemoServer {
+  private stderrText = "";
+
+  private constructor(
+    readonly client: Client,
+    private readonly transport: StdioClientTransport,
+    private readonly signal: AbortSignal,
+  ) {
+    (transport.stderr as PassThrough | null)?.on("data", (chunk: Buffer) => {
+      this.stderrText = (this.stderrText + chunk.toString("utf8")).slice(-STDERR_KEEP_CHARS);
+    });
+  }
+
+  /** Spawns the server and completes the MCP handshake. */
+  static async start(launch: ServerLaunch, version: string, signal: AbortSignal): Promise<DemoServer> {
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [launch.cli],
+      env: launch.env,
+      cwd: launch.cwd,
+      stderr: "pipe",
+    });
+    const client = new Client({ name: "nemovideo-demo", version }, { capabilities: {} });
+    const server = new DemoServer(client, transport, signal);
+    await client.connect(transport, { signal, timeout: 30_000 });
+    return server;
+  }
+
+  /** The last `lines` lines the server wrote to stderr. */
+  stderrTail(lines = 15): string[] {
+    return this.stderrText.trimEnd().split("\n").filter(Boolean).slice(-lines);
+  }
+
+  /** The server's name and version from the handshake. */
+  get serverName(): string {
+    const info = this.client.getServerVersion();
+    return info ? `${info.name} ${info.version}` : "nemovideo-mcp";
+  }
+
+  /** Calls a tool and returns its structured content; an `isError` result throws {@link ToolFailure}. */
+  async call<T>(
+    name: string,
+    args: Record<string, unknown> = {},
+    onProgress?: (p: Progress) => void,
+    waitSeconds = 0,
+  ): Promise<T> {
+    const result = await this.client.callTool({ name, arguments: args }, undefined, {
+      signal: this.signal,
+      // a call may wait `waitSeconds` on the server; progress notifications keep it alive past that
+      timeout: (waitSeconds + 60) * 1000,
+      resetTimeoutOnProgress: true,
+      maxTotalTimeout: (waitSeconds + 600) * 1000,
+      ...(onProgress ? { onprogress: onProgress } : {}),
+    });
+    if (result.isError) {
+      const content = Array.isArray(result.content) ? result.content : [];
+      const first = content[0] as { type?: string; text?: string } | undefined;
+      throw new ToolFailure(name, first?.type === "text" && first.text ? first.text : `${name} failed.`);
+    }
+    if (!result.structuredContent) throw new ToolFailure(name, `${name} returned no structured content.`);
+    return result.structuredContent as T;
+  }
+
+  /** send_message, then get_turn (bounded) while the turn is still running. */
+  async sendMessage(message: string, onProgress: (p: Progress) => void): Promise<TurnResult> {
+    let turn = await this.call<TurnResult>(
+      "send_message",
+      { message, wait_seconds: WAIT_SECONDS },
+      onProgress,
+      WAIT_SECONDS,
+    );
+    for (let i = 0; turn.status === "running" && i < MAX_FOLLOW_UPS; i++) {
+      turn = await this.call<TurnResult>(
+        "get_turn",
+        { turn_id: turn.turn_id, wait_seconds: WAIT_SECONDS },
+        onProgress,
+        WAIT_SECONDS,
+      );
+    }
+    if (turn.status !== "completed") {
+      throw new ToolFailure(
+        "get_turn",
+        `The turn ${turn.turn_id} is still ${turn.status}; giving up waiting.`,
+      );
+    }
+    return turn;
+  }
+
+  /** export_video, then get_export (bounded) while the render is still going. */
+  async exportVideo(onProgress: (p: Progress) => void): Promise<ExportResult> {
+    let view = await this.call<ExportResult>(
+      "export_video",
+      { wait_seconds: WAIT_SECONDS },
+      onProgress,
+      WAIT_SECONDS,
+    );
+    for (let i = 0; view.status === "rendering" && i < MAX_FOLLOW_UPS; i++) {
+      view = await this.call<ExportResult>(
+        "get_export",
+        { render_id: view.render_id, wait_seconds: WAIT_SECONDS },
+        onProgress,
+        WAIT_SECONDS,
+      );
+    }
+    if (view.status !== "completed" || !view.file) {
+      throw new ToolFailure("get_export", `The export ${view.render_id} did not finish (${view.status}).`);
+    }
+    return view;
+  }
+
+  /** Closes the client, which ends the child (stdin closed, then SIGTERM if needed). */
+  async close(): Promise<void> {
+    await this.client.close().catch(() => {});
+    await this.transport.close().catch(() => {});
+  }
+}

@@ -1,0 +1,157 @@
+import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { ToolTaskHandler } from "@modelcontextprotocol/sdk/experimental/tasks/interfaces.js";
+import { InMemoryTaskStore } from "@modelcontextprotocol/sdk/experimental/tasks/stores/in-memory.js";
+import type { CallToolResult, Task } from "@modelcontextprotocol/sdk/types.js";
+import type { ServerDeps } from "./context.js";
+import { exportResult } from "./tools/export-result.js";
+import { startExportJob } from "./tools/export-video.js";
+import { startTurnJob } from "./tools/send-message.js";
+import { turnResult } from "./tools/turn-result.js";
+import { errorText } from "./tools/common.js";
+
+const TASK_TTL_MS = 60 * 60 * 1000;
+const POLL_INTERVAL_MS = 1000;
+
+/** A task store that tells the jobs when a client cancels a task (tasks/cancel). */
+export class JobTaskStore extends InMemoryTaskStore {
+  private readonly onCancel = new Map<string, () => void>();
+
+  /** Registers what to abort when task `taskId` is cancelled. */
+  whenCancelled(taskId: string, abort: () => void): void {
+    this.onCancel.set(taskId, abort);
+  }
+
+  override async updateTaskStatus(
+    taskId: string,
+    status: Task["status"],
+    statusMessage?: string,
+    sessionId?: string,
+  ): Promise<void> {
+    await super.updateTaskStatus(taskId, status, statusMessage, sessionId);
+    if (status === "cancelled") {
+      this.onCancel.get(taskId)?.();
+      this.onCancel.delete(taskId);
+    }
+  }
+}
+
+type Args = Record<string, unknown>;
+
+function handler(
+  store: JobTaskStore,
+  start: (
+    args: Args,
+    signal: AbortSignal,
+    status: (message: string) => void,
+  ) => Promise<{
+    finished: Promise<CallToolResult>;
+    cancel: () => void;
+  }>,
+): ToolTaskHandler<Record<string, never>> {
+  return {
+    createTask: async (args, extra) => {
+      const task = await extra.taskStore.createTask({
+        ttl: extra.taskRequestedTtl ?? TASK_TTL_MS,
+        pollInterval: POLL_INTERVAL_MS,
+      });
+      const setStatus = (message: string) => {
+        void extra.taskStore.updateTaskStatus(task.taskId, "working", message).catch(() => {});
+      };
+      let job: Awaited<ReturnType<typeof start>>;
+      try {
+        // The task outlives this request, so its work must not follow the request's signal.
+        job = await start(args as Args, new AbortController().signal, setStatus);
+      } catch (err) {
+        await extra.taskStore.storeTaskResult(task.taskId, "failed", {
+          content: [{ type: "text", text: errorText(err) }],
+          isError: true,
+        });
+        return { task };
+      }
+      store.whenCancelled(task.taskId, job.cancel);
+      void job.finished.then(async (result) => {
+        await extra.taskStore
+          .storeTaskResult(task.taskId, result.isError ? "failed" : "completed", result)
+          .catch(() => {}); // already cancelled: nothing to store
+      });
+      return { task };
+    },
+    getTask: async (_args, extra) => {
+      const task = await extra.taskStore.getTask(extra.taskId);
+      if (!task) throw new Error(`Unknown task ${extra.taskId}`);
+      return task;
+    },
+    getTaskResult: async (_args, extra) =>
+      (await extra.taskStore.getTaskResult(extra.taskId)) as CallToolResult,
+  };
+}
+
+/**
+ * For clients that declare MCP tasks support: send_message and export_video also run as tasks
+ * (tools/call with `task`), backed by the same background jobs as the bounded-wait path.
+ */
+export function enableToolTasks(
+  deps: ServerDeps,
+  store: JobTaskStore,
+  tools: { send_message?: RegisteredTool | undefined; export_video?: RegisteredTool | undefined },
+): void {
+  const asTask = (tool: RegisteredTool | undefined, taskHandler: ToolTaskHandler<Record<string, never>>) => {
+    if (!tool) return;
+    tool.execution = { taskSupport: "optional" };
+    tool.handler = taskHandler as unknown as RegisteredTool["handler"];
+  };
+  asTask(
+    tools.send_message,
+    handler(store, async (args, signal, status) => {
+      const turn = await startTurnJob(
+        deps,
+        { session_id: args.session_id as string | undefined, message: String(args.message) },
+        signal,
+        (u) => {
+          if (u.type === "tool_call") status(`Backend is running ${u.name}`);
+          else if (u.type === "recovering")
+            status(`Connection dropped; checking the timeline (${u.attempt}/${u.max})…`);
+        },
+      );
+      return {
+        cancel: () => turn.cancel(),
+        finished: turn.done.then(async () => turnResult(await deps.jobs.waitTurn(turn.id, 0))),
+      };
+    }),
+  );
+  asTask(
+    tools.export_video,
+    handler(store, async (args, signal, status) => {
+      let last = -1;
+      const job = await startExportJob(
+        deps,
+        {
+          session_id: args.session_id as string | undefined,
+          output_dir: args.output_dir as string | undefined,
+          file_name: args.file_name as string | undefined,
+          quality: args.quality as string | undefined,
+        },
+        signal,
+        (p) => {
+          const pct = Math.round(p.percent ?? 0);
+          if (p.stage === "rendering" && pct !== last) {
+            last = pct;
+            status(`Rendering ${pct}%`);
+          } else if (p.stage === "downloading" && last !== 101) {
+            last = 101;
+            status("Downloading the MP4…");
+          }
+        },
+      );
+      return {
+        cancel: () => deps.jobs.cancelExport(job.id),
+        finished: job.done.then(() => exportResult(job.view())),
+      };
+    }),
+  );
+}
+
+/** Whether the connected client declared MCP tasks support. */
+export function clientSupportsTasks(server: McpServer): boolean {
+  return server.server.getClientCapabilities()?.tasks !== undefined;
+}
