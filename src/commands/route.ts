@@ -41,7 +41,7 @@ const UPLOAD_ZH = ["上传"];
  * credits or status ("add end credits", "trim the intro and export") — the edit must not be skipped.
  */
 const EDIT_EN =
-  /\b(?:add|remove|delete|cut|trim|replace|change|make|generate|create|insert|put|apply|edit|adjust|mute|crop|rotate|shorten|lengthen|extend|speed|slow|translate|dub|fade|split|merge|mix)\b/i;
+  /\b(?:add|remove|delete|cut|trim|replace|change|make|generate|create|insert|put|apply|edit|adjust|mute|crop|rotate|shorten|lengthen|extend|speed|slow|translate|dub|fade|split|merge|mix|roll)\b/i;
 const EDIT_ZH = [
   "添加",
   "加上",

@@ -57,6 +57,11 @@ export class Terminal {
     this.errColour = detectCapabilities(err, env).colour;
   }
 
+  /** Width of the terminal (0 or unknown on a pipe or a pseudo-terminal without a size). */
+  private get columns(): number {
+    return this.live && this.out.columns ? this.out.columns : PLAIN_WIDTH;
+  }
+
   /** Applies a style when colour is on. */
   paint(style: Style, text: string): string {
     if (!this.colour) return text;
@@ -87,7 +92,7 @@ export class Terminal {
 
   /** Text wrapped to the terminal width, every line indented by `indent`. */
   paragraph(text: string, indent = INDENT): void {
-    const width = Math.max(40, (this.live ? (this.out.columns ?? 80) : PLAIN_WIDTH) - indent.length - 1);
+    const width = Math.max(40, Math.min(this.columns, PLAIN_WIDTH) - indent.length - 1);
     for (const line of wrap(text, width)) this.line(`${indent}${line}`);
   }
 
@@ -116,8 +121,7 @@ export class Terminal {
       this.out.write(HIDE_CURSOR);
       this.cursorHidden = true;
     }
-    const columns = this.out.columns ?? 80;
-    this.out.write(`${CLEAR_LINE}${truncate(text, columns - 1)}`);
+    this.out.write(`${CLEAR_LINE}${truncate(text, this.columns - 1)}`);
     this.liveLine = true;
   }
 

@@ -539,7 +539,11 @@ describe("headers on every request", () => {
       const { client, dir } = await makeClient({ skill: identity(skill) });
       const requests = await exercise(client);
       const expected = skillHeaders(skill);
-      expect(expected).toEqual({ "X-Skill-Source": name, "X-Skill-Version": "1.0.0", "X-Skill-Platform": "unknown" });
+      expect(expected).toEqual({
+        "X-Skill-Source": name,
+        "X-Skill-Version": "1.0.0",
+        "X-Skill-Platform": "unknown",
+      });
       const clientId = (await readFile(join(dir, "client_id"), "utf8")).trim();
       const { token } = await cachedToken(dir);
       expect(requests.map((r) => r.path)).toEqual([
