@@ -48,7 +48,7 @@ export async function runCommand(
   const progress = new ProgressLine(
     stderr,
     process.stderr.isTTY === true,
-    () => process.stderr.columns ?? 80,
+    () => process.stderr.columns || 80,
   );
   const fail = async (err: unknown, code: number, document?: Record<string, unknown>): Promise<number> => {
     progress.line(errorLine(err));

@@ -64,7 +64,7 @@ export class Terminal {
 
   /** Applies a style when colour is on. */
   paint(style: Style, text: string): string {
-    if (!this.colour) return text;
+    if (!this.colour || text === "") return text;
     const [open, close] = STYLES[style];
     return `${open}${text}${close}`;
   }

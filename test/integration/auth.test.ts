@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { NemoClient } from "../../src/client/client.js";
-import { MissingClientIdError, NemoError, RateLimitError } from "../../src/client/errors.js";
+import { MissingClientIdError, type NemoError, RateLimitError } from "../../src/client/errors.js";
 import { fetchCredits } from "../../src/client/state.js";
 import { StateStore } from "../../src/client/store.js";
 import { type RecordedRequest, type Sandbox, startSandbox } from "../../src/sandbox/index.js";
