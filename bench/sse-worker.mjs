@@ -5,7 +5,7 @@
 import { request } from "undici";
 import { makeClient, maxRssKb, readToken, workerMain } from "./lib.mjs";
 
-const gc = globalThis.gc ?? (() => {});
+const gc = globalThis.gc ?? (() => {}); // the parent passes --expose-gc
 const rssKb = () => process.memoryUsage().rss / 1024;
 
 function runSseBody(sessionId) {
@@ -79,35 +79,45 @@ async function turn(client, sessionId, keep) {
   return { events, counts, replyChars: result.reply.length };
 }
 
-workerMain(async ({ apiUrl, stateDir, sessionId, mode }) => {
-  const client = await makeClient(apiUrl, stateDir);
-  await client.auth.get(); // the cached token, read before the clock starts
-  // warm the modules the measured path loads, so import cost is not counted as RSS growth
-  await import("../dist/client/sse.js");
-  await import("../dist/client/turns.js");
-  const keep = [];
+/** One measured read: time, events and the RSS around it (after a forced GC on both sides). */
+async function measure(read) {
   gc();
   const rssBeforeKb = rssKb();
+  const heapBeforeKb = process.memoryUsage().heapUsed / 1024;
   const started = performance.now();
-  const out =
-    mode === "ours"
-      ? await ours(client, sessionId)
-      : mode === "floor"
-        ? await floor(apiUrl, stateDir, sessionId)
-        : await turn(client, sessionId, keep);
+  const out = await read();
   const ms = performance.now() - started;
   const rssAfterKb = rssKb();
   gc();
-  const rssAfterGcKb = rssKb();
   return {
-    mode,
     ms,
     ...out,
     eventsPerSec: (out.events / ms) * 1000,
     rssBeforeKb,
     rssAfterKb,
-    rssAfterGcKb,
+    rssAfterGcKb: rssKb(),
+    heapRetainedKb: process.memoryUsage().heapUsed / 1024 - heapBeforeKb,
     maxRssKb: maxRssKb(),
-    kept: keep.length,
   };
+}
+
+// Reads the stream twice in one process (the parent scripts two identical turns): the first read is a
+// fresh process (V8 and malloc grow their pools), the second shows what one more stream costs once they
+// have settled; a parser that kept anything per event would grow just as much the second time.
+workerMain(async ({ apiUrl, stateDir, sessionId, mode }) => {
+  const client = await makeClient(apiUrl, stateDir);
+  await client.auth.get(); // the cached token, read before the clock starts
+  // load the modules the measured path uses, so module loading is not counted as RSS growth
+  await import("../dist/client/sse.js");
+  await import("../dist/client/turns.js");
+  const keep = [];
+  const read = () =>
+    mode === "ours"
+      ? ours(client, sessionId)
+      : mode === "floor"
+        ? floor(apiUrl, stateDir, sessionId)
+        : turn(client, sessionId, keep);
+  const first = await measure(read);
+  const second = await measure(read);
+  return { mode, first, second, kept: keep.length };
 });

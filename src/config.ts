@@ -18,8 +18,12 @@ export const LOG_LEVELS = ["debug", "info", "notice", "warning", "error"] as con
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const ConfigSchema = z.object({
-  apiUrl: z.url({ error: "NEMO_API_URL must be an http(s) URL" }).transform((u) => u.replace(/\/+$/, "")),
-  webUrl: z.url({ error: "NEMO_WEB_URL must be an http(s) URL" }).transform((u) => u.replace(/\/+$/, "")),
+  apiUrl: z
+    .url({ protocol: /^https?$/, error: "NEMO_API_URL must be an http(s) URL" })
+    .transform((u) => u.replace(/\/+$/, "")),
+  webUrl: z
+    .url({ protocol: /^https?$/, error: "NEMO_WEB_URL must be an http(s) URL" })
+    .transform((u) => u.replace(/\/+$/, "")),
   token: z.string().optional(),
   clientId: z.string().optional(),
   skillPlatform: z.string().optional(),
@@ -32,7 +36,10 @@ const ConfigSchema = z.object({
   recoveryPollMs: positiveInt("NEMO_RECOVERY_POLL_MS"),
   stallMs: positiveInt("NEMO_STALL_MS"),
   streamTimeoutMs: positiveInt("NEMO_STREAM_TIMEOUT_MS"),
-  retry429Ms: z.coerce.number().int().nonnegative("NEMO_RETRY_429_MS must be 0 or more"),
+  retry429Ms: z.coerce
+    .number({ error: "NEMO_RETRY_429_MS must be a number" })
+    .int("NEMO_RETRY_429_MS must be a whole number")
+    .nonnegative("NEMO_RETRY_429_MS must be 0 or more"),
   requestTimeoutMs: positiveInt("NEMO_REQUEST_TIMEOUT_MS"),
   stillWorkingMs: positiveInt("NEMO_STILL_WORKING_MS"),
   logLevel: z.enum(LOG_LEVELS, { error: `NEMO_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` }),

@@ -9,6 +9,7 @@ import {
   CancelledError,
   type ErrorContext,
   MalformedResponseError,
+  MissingClientIdError,
   NemoError,
   NetworkError,
   RateLimitError,
@@ -54,6 +55,8 @@ export interface CallOptions {
   bodyTimeoutMs?: number;
   /** Send Authorization (default true). */
   auth?: boolean;
+  /** Wait and retry once on HTTP 429 (default true); the token call has its own retry. */
+  retryRateLimit?: boolean;
   /** Retry once on a network error or 502/503/504; defaults to true for GET. */
   retryTransient?: boolean;
 }
@@ -191,6 +194,7 @@ export class NemoClient {
   private async withRetries<T>(options: CallOptions, run: (token: ActiveToken | undefined) => Promise<T>) {
     const wantsAuth = options.auth !== false;
     let token = wantsAuth ? await this.auth.get(options.signal) : undefined;
+    this.noteUserId(token?.userId);
     const retryTransient = options.retryTransient ?? options.method === "GET";
     let authRetried = false;
     let rateRetried = false;
@@ -204,9 +208,10 @@ export class NemoClient {
           this.logger.info("Token rejected (1001); acquiring a new anonymous token and retrying once.");
           await this.auth.invalidate(token.token);
           token = await this.auth.get(options.signal);
+          this.noteUserId(token.userId);
           continue;
         }
-        if (err instanceof RateLimitError && !rateRetried) {
+        if (err instanceof RateLimitError && options.retryRateLimit !== false && !rateRetried) {
           rateRetried = true;
           this.logger.warn(`Rate limited (HTTP 429); retrying once in ${this.options.config.retry429Ms} ms.`);
           await sleep(this.options.config.retry429Ms, options.signal);
@@ -361,9 +366,24 @@ export class NemoClient {
       method: "POST",
       path: "/api/auth/anonymous-token",
       auth: false,
+      retryRateLimit: false,
       headers: { "x-client-id": clientId },
       signal,
       schema: AnonymousTokenSchema,
+    }).catch((err: unknown) => {
+      // on the token call (no body) a 400 can only be about X-Client-Id
+      if (err instanceof NemoError && err.status === 400 && !(err instanceof MissingClientIdError)) {
+        throw new MissingClientIdError(
+          err.message,
+          "A new client id is generated automatically; try again.",
+          {
+            status: 400,
+            code: err.code,
+            cause: err,
+          },
+        );
+      }
+      throw err;
     });
     this.noteUserId(result.user_id);
     return result;

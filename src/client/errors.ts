@@ -1,3 +1,5 @@
+import { redact } from "../log.js";
+
 /** Machine-readable kind of every failure the client reports. */
 export type NemoErrorKind =
   | "auth"
@@ -168,7 +170,7 @@ export interface ErrorContext {
 
 function cleanDetail(message: string | undefined): string {
   if (!message) return "";
-  const trimmed = message.replace(/\s+/g, " ").trim().slice(0, 200);
+  const trimmed = redact(message).replace(/\s+/g, " ").trim().slice(0, 200);
   if (!trimmed || /^(success|ok|error)$/i.test(trimmed)) return "";
   return `: ${trimmed}`;
 }

@@ -46,6 +46,7 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 export class StateStore {
   private ready: Promise<void> | undefined;
   private writes: Promise<unknown> = Promise.resolve();
+  private clientIdOnce: Promise<string> | undefined;
 
   constructor(readonly dir: string) {}
 
@@ -58,24 +59,44 @@ export class StateStore {
   }
 
   /** Writes a file atomically (temp + rename) with mode 0600; writes are serialised. */
-  async writeFile(name: string, content: string): Promise<void> {
-    const run = async () => {
-      await this.ensureDir();
-      const target = join(this.dir, name);
-      await mkdir(join(target, ".."), { recursive: true, mode: 0o700 });
-      const tmp = `${target}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
-      try {
-        await writeFile(tmp, content, { mode: 0o600 });
-        await chmod(tmp, 0o600);
-        await rename(tmp, target);
-      } catch (err) {
-        await rm(tmp, { force: true });
-        throw err;
-      }
-    };
-    const next = this.writes.then(run, run);
+  writeFile(name: string, content: string): Promise<void> {
+    return this.serialised(() => this.writeNow(name, content));
+  }
+
+  /** Runs `task` after every earlier write (and update) has finished. */
+  private serialised<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.writes.then(task, task);
     this.writes = next.catch(() => {});
     return next;
+  }
+
+  /** Read-modify-write of a JSON file as one serialised step, so concurrent updates never lose each other. */
+  private update<T>(
+    name: string,
+    schema: z.ZodType<T>,
+    fallback: T,
+    change: (all: T) => void,
+  ): Promise<void> {
+    return this.serialised(async () => {
+      const all = await this.readJson(name, schema, fallback);
+      change(all);
+      await this.writeNow(name, `${JSON.stringify(all, null, 2)}\n`);
+    });
+  }
+
+  private async writeNow(name: string, content: string): Promise<void> {
+    await this.ensureDir();
+    const target = join(this.dir, name);
+    await mkdir(join(target, ".."), { recursive: true, mode: 0o700 });
+    const tmp = `${target}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
+    try {
+      await writeFile(tmp, content, { mode: 0o600 });
+      await chmod(tmp, 0o600);
+      await rename(tmp, target);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
   }
 
   /** Reads a file of the state directory, or undefined when it does not exist. */
@@ -99,15 +120,28 @@ export class StateStore {
     }
   }
 
-  /** The persisted client id (plain UUID in `client_id`), created on first use. */
-  async clientId(): Promise<string> {
+  /** The persisted client id (plain UUID in `client_id`), created once for concurrent first callers. */
+  clientId(): Promise<string> {
+    this.clientIdOnce ??= this.loadClientId();
+    this.clientIdOnce.catch(() => {
+      this.clientIdOnce = undefined;
+    });
+    return this.clientIdOnce;
+  }
+
+  private async loadClientId(): Promise<string> {
     const existing = (await this.readFile("client_id"))?.trim();
     if (existing && UUID_PATTERN.test(existing)) return existing;
-    return this.resetClientId();
+    return this.writeClientId();
   }
 
   /** Replaces the client id (after the backend refused it) and returns the new one. */
-  async resetClientId(): Promise<string> {
+  resetClientId(): Promise<string> {
+    this.clientIdOnce = this.writeClientId();
+    return this.clientIdOnce;
+  }
+
+  private async writeClientId(): Promise<string> {
     const id = randomUUID();
     await this.writeFile("client_id", `${id}\n`);
     return id;
@@ -120,10 +154,10 @@ export class StateStore {
   }
 
   async setToken(apiUrl: string, token: CachedToken | undefined): Promise<void> {
-    const all = await this.readJson("token.json", TokensFileSchema, {});
-    if (token) all[apiUrl] = token;
-    else delete all[apiUrl];
-    await this.writeFile("token.json", `${JSON.stringify(all, null, 2)}\n`);
+    await this.update("token.json", TokensFileSchema, {}, (all) => {
+      if (token) all[apiUrl] = token;
+      else delete all[apiUrl];
+    });
   }
 
   /** The current session of a skill against an API base URL. */
@@ -133,12 +167,12 @@ export class StateStore {
   }
 
   async setSession(apiUrl: string, skill: string, session: StoredSession | undefined): Promise<void> {
-    const all = await this.readJson("sessions.json", SessionsFileSchema, {});
-    const forApi = all[apiUrl] ?? {};
-    if (session) forApi[skill] = session;
-    else delete forApi[skill];
-    all[apiUrl] = forApi;
-    await this.writeFile("sessions.json", `${JSON.stringify(all, null, 2)}\n`);
+    await this.update("sessions.json", SessionsFileSchema, {}, (all) => {
+      const forApi = all[apiUrl] ?? {};
+      if (session) forApi[skill] = session;
+      else delete forApi[skill];
+      all[apiUrl] = forApi;
+    });
   }
 
   /** Saves a background job record under `jobs/<id>.json`. */

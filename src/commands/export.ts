@@ -36,7 +36,7 @@ function showProgress(ctx: CommandContext) {
  * Renders the current session's timeline and downloads the MP4 into the output folder (never
  * overwriting a file). Ctrl+C stops the polling or download; the render itself may still finish.
  */
-export async function runExport(ctx: CommandContext): Promise<CommandResult> {
+async function runExport(ctx: CommandContext): Promise<CommandResult> {
   const { client, sessions } = ctx.runtime;
   const outputDir = ctx.config.outputDir;
   const onProgress = showProgress(ctx);

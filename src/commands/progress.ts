@@ -34,7 +34,7 @@ export class ProgressLine {
       if (newStage || percent === 100 || now - this.drawnAt >= REDRAW_MS) {
         this.drawnAt = now;
         this.drawn = true;
-        this.write(`${CLEAR_LINE}${fit(message, this.columns())}`);
+        this.write(`${CLEAR_LINE}${fitWidth(message, this.columns())}`);
       }
     } else if (newStage || bucket > this.bucket) {
       this.write(`${message}\n`);
@@ -60,7 +60,7 @@ export class ProgressLine {
 }
 
 /** Cuts a message to the terminal width: a wrapped line cannot be redrawn with \r. */
-function fit(message: string, columns: number): string {
+function fitWidth(message: string, columns: number): string {
   const width = Math.max(20, columns - 1);
   return message.length <= width ? message : `${message.slice(0, width - 1)}…`;
 }

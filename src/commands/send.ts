@@ -96,7 +96,7 @@ function followTurn(ctx: CommandContext) {
  * Sends one message and waits for the turn to end (no background mode in the CLI). Ctrl+C cancels
  * it: the stream is closed and the message is never re-sent.
  */
-export async function runSend(ctx: CommandContext, message: string, waitSeconds: number | undefined) {
+async function runSend(ctx: CommandContext, message: string, waitSeconds: number | undefined) {
   const { client, sessions } = ctx.runtime;
   const { config } = ctx;
   const limits: TurnLimits = {

@@ -8,7 +8,7 @@ import { mb } from "./progress.js";
 const URL_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 
 /** Local paths and http(s) URLs, split; throws UsageError for other URL schemes. */
-export function splitSources(items: string[]): { paths: string[]; urls: string[] } {
+function splitSources(items: string[]): { paths: string[]; urls: string[] } {
   const paths: string[] = [];
   const urls: string[] = [];
   for (const raw of items) {
@@ -62,7 +62,7 @@ function allowedRoots(ctx: CommandContext): string[] | undefined {
 }
 
 /** Uploads local files (streamed) and URLs into the current session. */
-export async function runUpload(ctx: CommandContext, items: string[]) {
+async function runUpload(ctx: CommandContext, items: string[]) {
   const { paths, urls } = splitSources(items);
   const roots = allowedRoots(ctx);
   // every local file is checked before anything (even a session) is requested

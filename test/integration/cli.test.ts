@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ProgressLine } from "../../src/commands/progress.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 import { type CliRun, FIXTURES, runCli, startCli } from "../helpers/cli-run.js";
 
@@ -9,7 +10,7 @@ const SAMPLE = join(FIXTURES, "sample.mp4");
 const VOICEOVER = "add a natural AI voiceover in English for my product walkthrough video";
 
 // `npm test` builds dist/ before vitest runs; these tests run the built CLI as a person or an agent would.
-describe("nemovideo-mcp CLI subcommands (built dist/cli.js against the sandbox)", () => {
+describe("nemovideo-mcp CLI subcommands (built dist/cli.js against the sandbox)", { timeout: 60_000 }, () => {
   let sandbox: Sandbox;
   const sandboxLog: string[] = [];
   let root: string;
@@ -287,6 +288,8 @@ describe("nemovideo-mcp CLI subcommands (built dist/cli.js against the sandbox)"
     expect(run.code).toBe(1);
     expect(run.stdout).toBe("");
     expect(run.stderr).toMatch(/nemovideo-mcp: NemoVideo is having trouble \(HTTP 500\)/);
+    // times: 2 covers a retry; the client does not retry a plain 500, so drop what is left
+    sandbox.clearFaults();
 
     sandbox.inject({ endpoint: "credits", kind: { type: "http", status: 500 }, times: 2 });
     const json = await w.json(["credits"]);
@@ -299,6 +302,7 @@ describe("nemovideo-mcp CLI subcommands (built dist/cli.js against the sandbox)"
       },
     });
     expect(json.stderr).toMatch(/HTTP 500/);
+    sandbox.clearFaults();
   });
 
   it("says so when the current session vanished (1002) and moves on to a new one", async () => {
@@ -342,13 +346,91 @@ describe("nemovideo-mcp CLI subcommands (built dist/cli.js against the sandbox)"
       .toBe(true);
   });
 
-  it("never prints a token", async () => {
-    const files = await readdir(root);
-    expect(files.length).toBeGreaterThan(0);
-    expect(runs.length).toBeGreaterThan(20);
+  it("send --wait bounds the turn: past it the stream is closed and the turn reported as timed out", async () => {
+    const w = await workspace("wait");
+    await w.json(["session"]);
+    sandbox.scriptTurn({ steps: [{ heartbeat: true }, { hang: true }] });
+    const run = await w.json(["send", "make a long video", "--wait", "0.5"]);
+    expect(run.code).toBe(1);
+    expect(run.doc.status).toBe("failed");
+    expect(run.doc.error.kind).toBe("timeout");
+    expect(run.doc.error.next_step).toContain("`nemovideo-mcp state`");
+    expect(run.stderr).toMatch(/took longer than 500 ms/);
+    expect(run.ms).toBeLessThan(5000);
+  });
+
+  it("Ctrl+C during an export stops polling, leaves no file and exits 130", async () => {
+    const w = await workspace("export-sigint");
+    await w.cli(["upload", SAMPLE]);
+    const proc = startCli(["export"], { ...w.env, NEMO_RENDER_POLL_MS: "5000" }, w.dir);
+    await proc.waitForStderr(/Submitting the render/);
+    proc.child.kill("SIGINT");
+    const run = await proc.done;
+    runs.push(run);
+    expect(run.code, run.stderr).toBe(130);
+    expect(run.ms).toBeLessThan(5000);
+    expect(run.stdout).toBe("");
+    expect(await readdir(w.exports)).toEqual([]);
+  });
+
+  it("never prints a token, even with debug logging", async () => {
+    const w = await workspace("tokens");
+    const debug = { NEMO_LOG_LEVEL: "debug" };
+    const logged = [
+      await w.cli(["credits"], debug),
+      await w.cli(["upload", SAMPLE], debug),
+      await w.cli(["send", "add background music"], debug),
+    ];
+    for (const run of logged) expect(run.code, run.stderr).toBe(0);
+    const logs = logged.map((r) => r.stderr).join("");
+    expect(logs).toMatch(/\] debug: /);
+    expect(logs).toMatch(/\] info: /);
     for (const run of runs) {
       expect(run.stdout).not.toMatch(/nmv_/);
       expect(run.stderr).not.toMatch(/nmv_|Bearer/);
     }
+  });
+});
+
+describe("CLI progress on stderr", () => {
+  it("prints a line per stage change and per 10% step when stderr is not a terminal", () => {
+    const out: string[] = [];
+    const progress = new ProgressLine((t) => out.push(t), false);
+    for (let p = 0; p <= 100; p += 2) progress.update("upload", `Uploading ${p}%`, p);
+    progress.update("tool:1", "Backend is running add_bgm");
+    progress.update("tool:1", "Backend is running add_bgm");
+    progress.update("reply", "Backend is replying…");
+    expect(out).toEqual([
+      ...[0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100].map((p) => `Uploading ${p}%\n`),
+      "Backend is running add_bgm\n",
+      "Backend is replying…\n",
+    ]);
+  });
+
+  it("redraws one line with \\r on a terminal, keeps notes above it and clears it at the end", () => {
+    const out: string[] = [];
+    let now = 0;
+    const progress = new ProgressLine(
+      (t) => out.push(t),
+      true,
+      () => 30,
+      () => now,
+    );
+    progress.update("render", "Rendering 10%", 10);
+    now += 10;
+    progress.update("render", "Rendering 20%", 20); // too soon after the last redraw
+    now += 100;
+    progress.update("render", "Rendering 30%", 30);
+    progress.line("a warning");
+    progress.update("download", "Downloading a very long file name that does not fit.mp4", 0);
+    progress.clear();
+    expect(out).toEqual([
+      "\r\x1b[2KRendering 10%",
+      "\r\x1b[2KRendering 30%",
+      "\r\x1b[2K",
+      "a warning\n",
+      "\r\x1b[2KDownloading a very long file…",
+      "\r\x1b[2K",
+    ]);
   });
 });

@@ -100,9 +100,9 @@ describe("client id", () => {
   it("reuses an id written by NemoVideo's own skill, with or without the newline", async () => {
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, "client_id"), "0F3E2B8A-1C4D-4E5F-9A0B-1C2D3E4F5A6B");
-    expect(await store.clientId()).toBe("0F3E2B8A-1C4D-4E5F-9A0B-1C2D3E4F5A6B");
+    expect(await new StateStore(dir).clientId()).toBe("0F3E2B8A-1C4D-4E5F-9A0B-1C2D3E4F5A6B");
     await writeFile(join(dir, "client_id"), "  6f1c2b3a-1c4d-4e5f-9a0b-1c2d3e4f5a6b \n");
-    expect(await store.clientId()).toBe("6f1c2b3a-1c4d-4e5f-9a0b-1c2d3e4f5a6b");
+    expect(await new StateStore(dir).clientId()).toBe("6f1c2b3a-1c4d-4e5f-9a0b-1c2d3e4f5a6b");
   });
 
   it("replaces a file that does not hold a UUID", async () => {
