@@ -1,10 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { ConfigError, type ConfigOverrides, loadConfig, type LogLevel } from "./config.js";
 import { Logger } from "./log.js";
-import { createRuntime, packageVersion } from "./runtime.js";
-import { createServer } from "./server/server.js";
+import { packageVersion } from "./version.js";
 import { SkillError } from "./skills.js";
 
 const HELP = `nemovideo-mcp ${packageVersion()}: MCP server and CLI for the NemoVideo cloud video agent
@@ -12,15 +10,25 @@ const HELP = `nemovideo-mcp ${packageVersion()}: MCP server and CLI for the Nemo
 Usage:
   nemovideo-mcp [--skill <name|path>]        serve MCP over stdio (for Claude Desktop, Cursor, VS Code, ...)
   nemovideo-mcp sandbox [--port N]           run the local NemoVideo sandbox backend
-  nemovideo-mcp credits | session [--new] | upload <path|url>... | send "<message>" | state
-              | export [--out dir] | route "<words>"   [--json]
+  nemovideo-mcp credits                      credit balance
+  nemovideo-mcp session [--new] [--language xx]   current (or a new) session and its project link
+  nemovideo-mcp upload <path|url>...         upload media into the current session
+  nemovideo-mcp send "<message>" [--wait s]  one instruction to the agent (spends credits)
+  nemovideo-mcp state                        the timeline
+  nemovideo-mcp export [--out dir]           render and download the MP4 (free)
+  nemovideo-mcp route "<words>"              pick one of the above from the user's words
 
 Options:
   --skill <name|path>   bundled skill (ai-video-generator-ai, ai-voiceover-for) or a skill folder / SKILL.md
   --state-dir <dir>     state directory (default ~/.config/nemovideo)
   --api-url <url>       NemoVideo API base URL (default NEMO_API_URL or the production API)
   --log-level <level>   debug | info | notice | warning | error
-  --json                machine-readable output for CLI subcommands
+  --json                machine-readable output for CLI subcommands (one JSON document on stdout)
+  --new                 session: start a new session
+  --language <xx>       session: language of the new session (default en)
+  --out <dir>           export: folder for the MP4 (default NEMO_OUTPUT_DIR or ./nemovideo-exports)
+  --wait <seconds>      send: give up waiting after this long (the backend may still finish)
+  --port <n>            sandbox: port to listen on (default: a free one)
   -h, --help            show this help
   -v, --version         print the version
 
@@ -89,6 +97,12 @@ async function serve(flags: ConfigOverrides): Promise<number> {
     process.stderr.write(`nemovideo-mcp: ${(err as Error).message}\n`);
     return 2;
   }
+  // Loaded here so that CLI subcommands do not pay for the MCP SDK at start-up.
+  const [{ StdioServerTransport }, { createRuntime }, { createServer }] = await Promise.all([
+    import("@modelcontextprotocol/sdk/server/stdio.js"),
+    import("./runtime.js"),
+    import("./server/server.js"),
+  ]);
   const logger = new Logger(config.logLevel as LogLevel);
   let runtime: Awaited<ReturnType<typeof createRuntime>>;
   try {

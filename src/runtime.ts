@@ -1,6 +1,3 @@
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { NemoClient } from "./client/client.js";
 import { Sessions } from "./client/sessions.js";
 import { StateStore } from "./client/store.js";
@@ -10,24 +7,7 @@ import type { ServerDeps } from "./server/context.js";
 import { FileAccess } from "./server/files.js";
 import { Jobs } from "./server/jobs.js";
 import { listBundledSkills, resolveSkill, type SkillInfo } from "./skills.js";
-
-/** The package's own version, read from its package.json. */
-export function packageVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === "nemovideo-mcp" && pkg.version) return pkg.version;
-    } catch {
-      // keep looking upward
-    }
-    dir = dirname(dir);
-  }
-  return "0.0.0";
-}
+import { packageVersion } from "./version.js";
 
 /** Everything a server or a CLI command needs, wired from one configuration. */
 export interface Runtime extends ServerDeps {

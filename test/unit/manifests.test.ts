@@ -68,8 +68,9 @@ describe("manifest.json for an MCP Bundle", () => {
     expect(manifest.version).toBe(pkg.version);
     expect(manifest.user_config.nemo_token.sensitive).toBe(true);
     expect(manifest.user_config.output_dir.type).toBe("directory");
-    expect(manifest.server.mcp_config.env.NEMO_TOKEN).toBe("${user_config.nemo_token}");
-    expect(manifest.server.mcp_config.env.NEMO_OUTPUT_DIR).toBe("${user_config.output_dir}");
+    const placeholder = (name: string) => ["${", "user_config.", name, "}"].join("");
+    expect(manifest.server.mcp_config.env.NEMO_TOKEN).toBe(placeholder("nemo_token"));
+    expect(manifest.server.mcp_config.env.NEMO_OUTPUT_DIR).toBe(placeholder("output_dir"));
     expect(manifest.server.entry_point).toBe(pkg.bin["nemovideo-mcp"]);
     expect(manifest.tools.map((t: { name: string }) => t.name).sort()).toEqual(
       Object.keys(TOOL_REGISTRARS).sort(),
