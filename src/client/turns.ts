@@ -13,6 +13,7 @@ import {
   NemoError,
   NetworkError,
   NoCreditsError,
+  ServerError,
   StreamFailedError,
   TimeoutError,
 } from "./errors.js";
@@ -536,6 +537,8 @@ function streamError(client: NemoClient, message: string, code: string | number 
 /** True when a failed /run_sse request may have reached the backend (so the work may be under way). */
 function mayHaveArrived(err: unknown): boolean {
   if (err instanceof TimeoutError) return true; // the headers never came
+  // A gateway failure may come after the backend accepted the message: check the state, never re-send.
+  if (err instanceof ServerError && (err.status === 502 || err.status === 504)) return true;
   if (!(err instanceof NetworkError)) return false;
   const cause = err.cause as { code?: unknown; cause?: { code?: unknown } } | undefined;
   const code = String(cause?.code ?? cause?.cause?.code ?? "");

@@ -313,6 +313,17 @@ describe("startTurn against the sandbox", () => {
     expect(sandbox.state.runSseRequests).toBe(1);
   });
 
+  it("treats a gateway 502 on /run_sse as a maybe-accepted message: recovers from the state, never re-sends", async () => {
+    sandbox.inject({ endpoint: "run_sse", kind: { type: "http", status: 502 } });
+    const { turn, updates } = run("add music", { recoveryMaxPolls: 2, recoveryPollMs: 30 });
+    const result = await turn.done;
+
+    expect(result.status).toBe("failed");
+    expect(result.error?.kind).toBe("stream_failed");
+    expect(updates.filter((u) => u.type === "recovering")).toHaveLength(2);
+    expect(runSse()).toHaveLength(1);
+  });
+
   it("counts failing recovery polls as unchanged", async () => {
     sandbox.scriptTurn({ steps: [{ cut: true }] });
     const { turn } = run("add music", { recoveryMaxPolls: 2, recoveryPollMs: 30 });
