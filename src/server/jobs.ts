@@ -141,6 +141,8 @@ export class ExportJob {
  */
 export class Jobs {
   private readonly turns = new Map<string, Turn>();
+  /** Each turn's result after post-processing (1002 replacement, persistence); what waiters see. */
+  private readonly turnResults = new Map<string, Promise<TurnResult>>();
   private readonly exports = new Map<string, ExportJob>();
 
   constructor(private readonly options: JobsOptions) {}
@@ -163,11 +165,14 @@ export class Jobs {
     });
     this.turns.set(turn.id, turn);
     void this.persistTurn(turn, undefined);
-    void turn.done.then((result) => this.finishTurn(turn, result));
+    this.turnResults.set(
+      turn.id,
+      turn.done.then((result) => this.finishTurn(turn, result)),
+    );
     return turn;
   }
 
-  private async finishTurn(turn: Turn, result: TurnResult): Promise<void> {
+  private async finishTurn(turn: Turn, result: TurnResult): Promise<TurnResult> {
     if (result.cause instanceof SessionNotFoundError && !result.cause.newSessionId) {
       const replacement = await this.options.sessions.create().catch(() => undefined);
       if (replacement) {
@@ -181,6 +186,7 @@ export class Jobs {
       }
     }
     await this.persistTurn(turn, result);
+    return result;
   }
 
   private async persistTurn(turn: Turn, result: TurnResult | undefined): Promise<void> {
@@ -215,7 +221,12 @@ export class Jobs {
       })().catch(() => {});
     }
     try {
-      const result = await turn.wait(waitMs, signal);
+      const finished = this.turnResults.get(turnId) ?? turn.done;
+      let result: TurnResult | undefined;
+      void finished.then((r) => {
+        result = r;
+      });
+      await boundedWait(finished, waitMs, signal);
       return turnView(turn, result);
     } finally {
       stopFollowing = true;
@@ -247,12 +258,20 @@ export class Jobs {
     };
   }
 
+  /** The final view of a turn started in this process, once it has finished. */
+  async finalTurn(turnId: string): Promise<TurnView> {
+    const turn = this.turns.get(turnId);
+    const finished = this.turnResults.get(turnId);
+    if (!turn || !finished) return this.persistedTurn(turnId);
+    return turnView(turn, await finished);
+  }
+
   /** Cancels a running turn; returns its final status. */
   async cancelTurn(turnId: string): Promise<TurnView["status"]> {
     const turn = this.turns.get(turnId);
     if (!turn) return (await this.persistedTurn(turnId)).status;
     if (turn.status === "running") turn.cancel();
-    const result = await turn.done;
+    const result = await (this.turnResults.get(turnId) ?? turn.done);
     return result.status;
   }
 

@@ -115,7 +115,7 @@ export function enableToolTasks(
       );
       return {
         cancel: () => turn.cancel(),
-        finished: turn.done.then(async () => turnResult(await deps.jobs.waitTurn(turn.id, 0))),
+        finished: deps.jobs.finalTurn(turn.id).then(turnResult),
       };
     }),
   );

@@ -312,3 +312,21 @@ describe("MCP tasks (protocol 2025-11-25)", () => {
     expect(started.status).toBe("running");
   });
 });
+
+describe("a session that vanished (1002)", () => {
+  it("send_message says the old timeline is gone and names the new current session", async () => {
+    mem = await startMemoryServer();
+    const first = sc(await mem.client.callTool({ name: "create_session", arguments: {} }));
+    mem.sandbox.state.deleteSession(first.session_id);
+    const result = await mem.client.callTool({ name: "send_message", arguments: { message: "add a title" } });
+    expect(result.isError).toBe(true);
+    expect(txt(result)).toMatch(/1002/);
+    expect(txt(result)).toMatch(/timeline is gone/);
+    const current = await mem.runtime.sessions.current();
+    expect(current?.sessionId).not.toBe(first.session_id);
+    expect(txt(result)).toContain(current?.sessionId);
+    expect(mem.sandbox.state.runSseRequests).toBe(0);
+    const next = await mem.client.callTool({ name: "send_message", arguments: { message: "hello" } });
+    expect(sc(next).session_id).toBe(current?.sessionId);
+  });
+});
