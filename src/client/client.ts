@@ -390,7 +390,8 @@ export class NemoClient {
   }
 }
 
-function sameOrigin(url: string, base: string): boolean {
+/** True when `url` has the same origin as `base` (where the token and attribution headers may go). */
+export function sameOrigin(url: string, base: string): boolean {
   try {
     return new URL(url).origin === new URL(base).origin;
   } catch {

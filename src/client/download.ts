@@ -4,7 +4,7 @@ import { chmod, type FileHandle, link, mkdir, open, rename, rm } from "node:fs/p
 import { extname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import type { NemoClient, OpenResponse } from "./client.js";
+import { type NemoClient, type OpenResponse, sameOrigin } from "./client.js";
 import {
   CancelledError,
   DownloadFailedError,
@@ -58,14 +58,6 @@ export function exportFileName(fileName: string | undefined, renderId: string): 
     throw new InvalidInputError("The file_name is too long.", `Use at most ${MAX_NAME_BYTES} bytes.`);
   }
   return withExtension;
-}
-
-function sameOrigin(url: string, base: string): boolean {
-  try {
-    return new URL(url).origin === new URL(base).origin;
-  } catch {
-    return false;
-  }
 }
 
 function isHttpUrl(url: string): boolean {

@@ -1,4 +1,7 @@
 import { redact } from "../log.js";
+import { ACCEPTED_FORMATS } from "./formats.js";
+
+export { ACCEPTED_FORMATS, MAX_UPLOAD_BYTES } from "./formats.js";
 
 /** Machine-readable kind of every failure the client reports. */
 export type NemoErrorKind =
@@ -21,27 +24,6 @@ export type NemoErrorKind =
   | "render_failed"
   | "download_failed"
   | "stream_failed";
-
-export const ACCEPTED_FORMATS = [
-  "mp4",
-  "mov",
-  "avi",
-  "webm",
-  "mkv",
-  "jpg",
-  "jpeg",
-  "png",
-  "gif",
-  "webp",
-  "mp3",
-  "wav",
-  "m4a",
-  "aac",
-  "txt",
-  "docx",
-] as const;
-
-export const MAX_UPLOAD_BYTES = 500 * 1024 * 1024;
 
 const CODE_LABEL: Record<number, string> = {
   1001: "invalid or expired token",

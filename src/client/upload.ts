@@ -4,6 +4,7 @@ import { access, type FileHandle, open, realpath, stat } from "node:fs/promises"
 import { basename, extname, isAbsolute, relative, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
 import type { NemoClient } from "./client.js";
+import { mediaTypeOf } from "./formats.js";
 import {
   ACCEPTED_FORMATS,
   CancelledError,
@@ -371,30 +372,11 @@ export function parseUploadedFiles(files: unknown[]): UploadedMedia[] {
   return out;
 }
 
-const TYPES_BY_EXTENSION: Readonly<Record<string, UploadedMedia["type"]>> = {
-  mp4: "video",
-  mov: "video",
-  avi: "video",
-  webm: "video",
-  mkv: "video",
-  jpg: "image",
-  jpeg: "image",
-  png: "image",
-  gif: "image",
-  webp: "image",
-  mp3: "audio",
-  wav: "audio",
-  m4a: "audio",
-  aac: "audio",
-  txt: "document",
-  docx: "document",
-};
-
 function mediaType(fileType: string | undefined, fileName: string): UploadedMedia["type"] {
   const given = fileType?.toLowerCase().split("/")[0];
   if (given === "video" || given === "image" || given === "audio") return given;
   if (given === "document" || given === "text" || given === "application") return "document";
-  return TYPES_BY_EXTENSION[extname(fileName).slice(1).toLowerCase()] ?? "other";
+  return mediaTypeOf(fileName) ?? "other";
 }
 
 function uploadPath(sessionId: string): string {

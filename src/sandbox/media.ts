@@ -1,29 +1,9 @@
-export type FileType = "video" | "image" | "audio" | "document";
-
-const TYPES: Record<string, FileType> = {
-  mp4: "video",
-  mov: "video",
-  avi: "video",
-  webm: "video",
-  mkv: "video",
-  jpg: "image",
-  jpeg: "image",
-  png: "image",
-  gif: "image",
-  webp: "image",
-  mp3: "audio",
-  wav: "audio",
-  m4a: "audio",
-  aac: "audio",
-  txt: "document",
-  docx: "document",
-};
+import { type MediaType, mediaTypeOf } from "../client/formats.js";
+export type FileType = MediaType;
 
 /** The kind of an accepted file by its extension, or undefined when the backend refuses it (4001). */
 export function fileTypeOf(filename: string): FileType | undefined {
-  const dot = filename.lastIndexOf(".");
-  if (dot < 0) return undefined;
-  return TYPES[filename.slice(dot + 1).toLowerCase()];
+  return mediaTypeOf(filename);
 }
 
 /** True for files whose head the sandbox probes for duration and size. */
