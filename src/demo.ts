@@ -4,6 +4,7 @@
  * nemovideo-mcp server over stdio, then walks one skill's flow from upload to a downloaded MP4.
  * A terminal program (not the MCP server), so it may write to stdout.
  */
+import { setMaxListeners } from "node:events";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { Interrupted, runDemo } from "./demo/run.js";
@@ -49,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
 
   const term = new Terminal(process.stdout, process.stderr, process.env);
   const controller = new AbortController();
+  // every tool call listens on this one signal (the SDK keeps one listener per request)
+  setMaxListeners(100, controller.signal);
   const onSignal = (signalName: string, exitCode: number) => () => {
     if (controller.signal.aborted) {
       // a second Ctrl+C while cleaning up: leave at once

@@ -6,9 +6,9 @@ import type { Progress } from "@modelcontextprotocol/sdk/types.js";
 /** Keeps this much of the server's stderr for the failure report. */
 const STDERR_KEEP_CHARS = 16_000;
 /** Bounds the get_turn / get_export follow-ups after a call returned while work went on. */
-const MAX_FOLLOW_UPS = 10;
-/** Seconds each long call waits before it returns running/rendering. */
-const WAIT_SECONDS = 120;
+const MAX_FOLLOW_UPS = 4;
+/** Seconds each long call waits before it returns running/rendering (the sandbox needs a few). */
+const WAIT_SECONDS = 60;
 
 /** A tool call that came back with `isError: true`; `message` is the server's text for people. */
 export class ToolFailure extends Error {

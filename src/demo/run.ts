@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, open, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, open, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,14 +8,13 @@ import { type Sandbox, startSandbox } from "../sandbox/index.js";
 import {
   type Credits,
   DemoServer,
-  type ExportResult,
   type SessionResult,
   type StateResult,
   ToolFailure,
   type TurnResult,
   type UploadResult,
 } from "./mcp.js";
-import { formatBytes, formatClock, type Terminal } from "./terminal.js";
+import { formatBytes, formatClock, type ProgressBar, type Terminal } from "./terminal.js";
 
 /** What the command line asked for. */
 export interface DemoOptions {
@@ -73,7 +72,7 @@ export class Interrupted extends Error {
 }
 
 /** The package root: the nearest folder upward from `from` whose package.json is nemovideo-mcp's. */
-export function findPackageRoot(from: string = fileURLToPath(import.meta.url)): string {
+function findPackageRoot(from: string = fileURLToPath(import.meta.url)): string {
   let dir = dirname(from);
   for (;;) {
     const file = join(dir, "package.json");
@@ -133,6 +132,12 @@ export async function runDemo(options: DemoOptions, term: Terminal, signal: Abor
 
     // 1. sandbox + server
     begin(1, "Connecting to the sandbox…");
+    // a folder that cannot be made fails here, before any credit is spent
+    await mkdir(options.outDir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+      throw new Error(
+        `Cannot use ${options.outDir} for the MP4 (${err.code ?? err.message}); pass --out <dir>.`,
+      );
+    });
     sandbox = await startSandbox({
       port: options.port,
       ...(options.fast ? { stepMs: 5, renderSteps: 2 } : {}),
@@ -278,7 +283,7 @@ function describeFile(f: UploadResult["files"][number]): string {
 }
 
 /** Export progress arrives as render percent on 0–100, then download on 100–200. */
-function showExportProgress(bar: ReturnType<Terminal["progress"]>, p: Progress): void {
+function showExportProgress(bar: ProgressBar, p: Progress): void {
   const message = p.message ?? "";
   if (message.startsWith("Downloading")) {
     bar.update("download", (p.progress - 100) / 100, message);

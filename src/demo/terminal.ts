@@ -26,7 +26,7 @@ const STYLES: Record<Style, [string, string]> = {
 };
 
 /** Whether an output is a live terminal (redraws in place) and whether it may use colour. */
-export function detectCapabilities(out: Output, env: NodeJS.ProcessEnv): { live: boolean; colour: boolean } {
+function detectCapabilities(out: Output, env: NodeJS.ProcessEnv): { live: boolean; colour: boolean } {
   const live = out.isTTY === true && env.TERM !== "dumb";
   // https://no-color.org: any non-empty NO_COLOR turns colour off.
   const colour = live && !env.NO_COLOR;
@@ -230,7 +230,7 @@ export class Spinner {
 }
 
 /** Cuts `text` to `width` visible characters (escape codes do not count), ending in "…". */
-export function truncate(text: string, width: number): string {
+function truncate(text: string, width: number): string {
   let visible = 0;
   let out = "";
   for (let i = 0; i < text.length; i++) {
@@ -252,7 +252,7 @@ export function truncate(text: string, width: number): string {
 }
 
 /** Wraps text at word boundaries; existing line breaks are kept. */
-export function wrap(text: string, width: number): string[] {
+function wrap(text: string, width: number): string[] {
   const lines: string[] = [];
   for (const paragraph of text.split("\n")) {
     let line = "";

@@ -97,8 +97,9 @@ export function requestedDurationMs(message: string): number {
 /** Picks the default turn for a message by keywords, like the real agent's most common intents. */
 export function chooseDefaultTurn(message: string, ctx: TurnContext): DefaultTurn {
   const text = message.toLowerCase();
-  if (has(text, ["voiceover", "voice over", "配音"])) return voiceoverTurn(ctx);
+  // Generation first: "generate a video from my script with voiceover" asks for a whole video.
   if (has(text, ["generate", "script", "video from", "生成"])) return generateTurn(message, ctx);
+  if (has(text, ["voiceover", "voice over", "配音"])) return voiceoverTurn(ctx);
   if (has(text, ["music", "bgm", "背景音乐"])) return bgmTurn(ctx);
   if (has(text, ["title", "caption", "subtitle", "字幕"])) return textTurn(message, text, ctx);
   return chatTurn(ctx);

@@ -56,3 +56,9 @@ export function mb(bytes: number): string {
   const v = bytes / (1024 * 1024);
   return v >= 10 ? v.toFixed(0) : v.toFixed(1);
 }
+
+/** "120/480 MB" for progress messages; KB when the whole is under 1 MB. */
+export function sizeOf(done: number, total: number): string {
+  if (total >= 1024 * 1024) return `${mb(done)}/${mb(total)} MB`;
+  return `${Math.round(done / 1024)}/${Math.max(1, Math.round(total / 1024))} KB`;
+}

@@ -4,7 +4,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { RenderProgress } from "../../client/render.js";
 import type { ExportView } from "../jobs.js";
-import { mb, type ProgressExtra, ProgressReporter } from "../progress.js";
+import { mb, type ProgressExtra, ProgressReporter, sizeOf } from "../progress.js";
 import { errorShape, ok } from "./common.js";
 
 /** Output of export_video and get_export. */
@@ -64,7 +64,7 @@ export function exportProgress(extra: ProgressExtra) {
       const got = p.receivedBytes ?? 0;
       const frac = total > 0 ? got / total : 0;
       progress.report(
-        total > 0 ? `Downloading ${mb(got)}/${mb(total)} MB` : `Downloading ${mb(got)} MB`,
+        total > 0 ? `Downloading ${sizeOf(got, total)}` : `Downloading ${mb(got)} MB`,
         100 + 100 * frac,
         200,
         total > 0 && got >= total,

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { InvalidInputError } from "../../client/errors.js";
 import { type UploadResult, uploadFiles, uploadUrls } from "../../client/upload.js";
 import type { ServerDeps } from "../context.js";
-import { mb, ProgressReporter } from "../progress.js";
+import { ProgressReporter, sizeOf } from "../progress.js";
 import { guard, ok, sessionIdInput } from "./common.js";
 
 const fileOut = z.object({
@@ -66,7 +66,7 @@ export function registerUploadMediaTool(server: McpServer, deps: ServerDeps): Re
                 allowedRoots,
                 onProgress: (p) =>
                   progress.report(
-                    `Uploading ${p.file} ${mb(p.sentBytes)}/${mb(p.totalBytes)} MB`,
+                    `Uploading ${p.file} ${sizeOf(p.sentBytes, p.totalBytes)}`,
                     p.sentBytes,
                     p.totalBytes,
                     p.sentBytes === p.totalBytes,
