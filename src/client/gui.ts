@@ -103,7 +103,7 @@ const fixed =
 const RULES: readonly Rule[] = [
   // --- account and billing → get_credits
   rule(
-    String.raw`\b(check|checking|visit|visiting|go\s+to|going\s+to|head\s+(?:over\s+)?to|open|opening|see|review|log\s+in\s+to)\s+(?:your|the)\s+(?:NemoVideo\s+)?(?:account|billing|credits?\s+balance|subscription)(?:\s+(?:page|settings|section|dashboard|center|centre|panel|tab|details|balance))?(?:\s+page)?`,
+    String.raw`\b(check|checking|visit|visiting|go\s+to|going\s+to|head\s+(?:over\s+)?to|open|opening|see|review|log\s+in\s+to)\s+(?:your|the)\s+(?:NemoVideo\s+)?(?:account|billing|credits?\s+balance|subscription)(?:\s+(?:billing|subscription))?(?:\s+(?:page|settings|section|dashboard|center|centre|panel|tab|details|balance))?(?:\s+page)?`,
     fixed(EN.credits),
     "gi",
   ),
@@ -164,7 +164,7 @@ const RULES: readonly Rule[] = [
   rule(String.raw`\bdrag(?:[\s-]*(?:and|&|n)[\s-]*drop)\b`, () => EN.inWords, "gi"),
   // --- open a panel → get_state
   rule(
-    `\\b(open|opening|go\\s+to|going\\s+to|navigate\\s+to|switch\\s+to)\\s+(?:up\\s+)?(?:the\\s+|your\\s+)?(?:(?!new\\b|browser\\b|link\\b)["'“‘]?[\\w-]+["'”’]?\\s+){0,3}?(?:panel|tab|menu|sidebar|side\\s+panel|library|editor|inspector|drawer|dialog|settings|timeline)\\b${WHERE}`,
+    `\\b(open|opening|go\\s+to|going\\s+to|navigate\\s+to|switch\\s+to)\\s+(?:up\\s+)?(?:the\\s+|your\\s+)?(?:(?!new\\b|browser\\b|link\\b)["'“‘]?[\\w-]+["'”’]?\\s+){0,3}?(?:panel|tab|menu|sidebar|side\\s+panel|library|editor|inspector|drawer|dialog|settings|timeline)\\b(?:\\s+(?:panel|tab|view|window|sidebar|editor))?${WHERE}`,
     fixed(EN.state),
     "gi",
   ),

@@ -127,3 +127,15 @@ describe("translateGuiText: text without GUI talk", () => {
     expect(translateGuiText(input)).toBe(input);
   });
 });
+
+describe("panel names and billing pages are consumed whole", () => {
+  it.each([
+    [
+      "Open the timeline panel to preview it, then click the Export button to download your MP4.",
+      "Ask for the current state (get_state) to preview it, then ask me to export (export_video) to download your MP4.",
+    ],
+    ["You can check your account billing page.", "You can ask for your credits (get_credits)."],
+  ])("%j", (input, expected) => {
+    expect(translateGuiText(input)).toBe(expected);
+  });
+});
