@@ -2,7 +2,7 @@
 // the same run, several times, and reports medians and ratios. See bench/README.md.
 import { randomUUID } from "node:crypto";
 import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
-import { cpus, platform, release, tmpdir, totalmem } from "node:os";
+import { cpus, loadavg, platform, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { request } from "undici";
@@ -52,7 +52,11 @@ for (const name of only) {
 }
 
 const quick = flags.quick;
-const RUNS = flags.runs ? Math.max(1, Number(flags.runs)) : quick ? 2 : 5;
+if (flags.runs !== undefined && !/^[1-9]\d*$/.test(flags.runs)) {
+  console.error(`--runs must be a positive whole number, not "${flags.runs}"`);
+  process.exit(2);
+}
+const RUNS = flags.runs ? Number(flags.runs) : quick ? 2 : 5;
 const SETTINGS = {
   runs: RUNS,
   toolCalls: quick ? 50 : 200,
@@ -137,7 +141,7 @@ async function pair(run, a, b) {
 const ms = (v) => `${round(v, v < 10 ? 2 : v < 100 ? 1 : 0)} ms`;
 const sec = (v) => `${round(v / 1000, 2)} s`;
 const mb = (kb) => (kb === undefined || !Number.isFinite(kb) ? "n/a" : `${round(kb / 1024, 1)} MB`);
-const x = (v) => (Number.isFinite(v) ? `${round(v, 2)}x` : "n/a");
+const x = (v) => (Number.isFinite(v) ? `${v.toFixed(2)}x` : "n/a");
 
 // ---------- 1. cold start ----------
 
@@ -753,6 +757,8 @@ async function machine() {
     curl: curl?.stdout.split("\n")[0],
     gnuTime: HAS_TIME,
     commit: commit?.stdout.trim(),
+    // other work on the machine skews absolute numbers (ratios much less): worth knowing when comparing
+    loadAverageAtStart: loadavg().map((v) => round(v, 2)),
   };
 }
 
@@ -810,6 +816,7 @@ async function main() {
   if (interrupted) return 130;
   console.log("");
   printTable(rows);
+  results.machine.loadAverageAtEnd = loadavg().map((v) => round(v, 2));
   const out = join(BENCH, "results.json");
   await writeFile(out, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nratio = ours / reference (time or memory; for events/s, reference rate / our rate).`);

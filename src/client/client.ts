@@ -1,5 +1,5 @@
 import { Readable } from "node:stream";
-import { type Dispatcher, request } from "undici";
+import type { Dispatcher } from "undici";
 import type { z } from "zod";
 import type { Config } from "../config.js";
 import { type Logger, silentLogger } from "../log.js";
@@ -104,6 +104,13 @@ export function decodeEnvelope(status: number, body: unknown): Decoded {
 }
 
 const TRANSIENT_STATUS = new Set([502, 503, 504]);
+
+// undici is loaded on the first request, so that starting the MCP server stays fast.
+let undici: Promise<typeof import("undici")> | undefined;
+const loadUndici = () => {
+  undici ??= import("undici");
+  return undici;
+};
 const MAX_JSON_BYTES = 32 * 1024 * 1024;
 
 /**
@@ -277,6 +284,7 @@ export class NemoClient {
         body = made.body;
         Object.assign(extra, made.headers);
       }
+      const { request } = await loadUndici();
       const res = await request(url, {
         method: options.method,
         headers: this.headers(clientId, token, { ...extra, ...options.headers }, ownOrigin),

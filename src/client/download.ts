@@ -42,6 +42,8 @@ const FALLBACK_STATUS = new Set([403, 404, 410]);
 const DOWNLOAD_ERROR_KINDS = new Set(["backend", "server", "network", "timeout", "malformed_response"]);
 
 /** The file name a download is saved under; throws InvalidInputError for anything but a plain name. */
+const WRITE_BUFFER_BYTES = 1024 * 1024;
+
 export function exportFileName(fileName: string | undefined, renderId: string): string {
   if (fileName === undefined) return `nemovideo-${renderId.replace(/[^A-Za-z0-9._-]/g, "_")}.mp4`;
   const name = fileName.trim();
@@ -258,7 +260,9 @@ export async function downloadRender(
       client.logger.debug("Download progress callback failed", { error: String(err) });
     }
   };
+  // 1 MiB buffers: with Node's 16 KiB default each socket chunk waits for one small file write.
   const counter = new Transform({
+    highWaterMark: WRITE_BUFFER_BYTES,
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
       received += chunk.length;
       report(false);
@@ -283,7 +287,12 @@ export async function downloadRender(
   try {
     report(true);
     try {
-      await pipeline(res.body, counter, createWriteStream("", { fd: handle }), signal ? { signal } : {});
+      await pipeline(
+        res.body,
+        counter,
+        createWriteStream("", { fd: handle, highWaterMark: WRITE_BUFFER_BYTES }),
+        signal ? { signal } : {},
+      );
     } catch (err) {
       if (signal?.aborted) throw new CancelledError("Download cancelled.", undefined, { cause: err });
       if (err instanceof NemoError) throw err;

@@ -94,6 +94,8 @@ export interface StartTurnOptions {
 }
 
 const DEFAULT_RECOVERY_POLLS = 5;
+const MAX_REPLAY_UPDATES = 2_000;
+const FINISHED_REPLAY_UPDATES = 100;
 const MAX_HEADERS_TIMEOUT_MS = 60_000;
 const NOT_AGAIN =
   "Check get_state before asking again; do not send the same message again (that would run the work, and spend credits, twice).";
@@ -134,7 +136,9 @@ export class Turn implements AsyncIterable<TurnUpdate> {
   private readonly onUpdate: ((update: TurnUpdate) => void) | undefined;
   private readonly controller = new AbortController();
   private readonly external: AbortSignal | undefined;
+  /** Replay buffer: updates[i] is update number `dropped + i` (old ones are dropped to bound memory). */
   private readonly updates: TurnUpdate[] = [];
+  private dropped = 0;
   private readonly tools: string[] = [];
   private wake: Array<() => void> = [];
   private state: TurnStatus = "running";
@@ -212,7 +216,8 @@ export class Turn implements AsyncIterable<TurnUpdate> {
       next: async (): Promise<IteratorResult<TurnUpdate>> => {
         for (;;) {
           if (closed) return { done: true, value: undefined };
-          const update = this.updates[index];
+          index = Math.max(index, this.dropped);
+          const update = this.updates[index - this.dropped];
           if (update !== undefined) {
             index += 1;
             return { done: false, value: update };
@@ -496,6 +501,9 @@ export class Turn implements AsyncIterable<TurnUpdate> {
       ms: result.durationMs,
     });
     this.emit({ type: "finished", result });
+    // A finished turn keeps only its last updates for late iterators; the result holds what matters.
+    if (this.updates.length > FINISHED_REPLAY_UPDATES)
+      this.dropOldest(this.updates.length - FINISHED_REPLAY_UPDATES);
     this.state = result.status;
     this.resolveDone(result);
     this.notify();
@@ -504,12 +512,19 @@ export class Turn implements AsyncIterable<TurnUpdate> {
   private emit(update: TurnUpdate): void {
     if (this.state !== "running") return;
     this.updates.push(update);
+    // A long stream (heartbeats, partial text) must not grow memory without bound: keep the recent part.
+    if (this.updates.length > MAX_REPLAY_UPDATES) this.dropOldest(MAX_REPLAY_UPDATES / 2);
     try {
       this.onUpdate?.(update);
     } catch (err) {
       this.log.warn("A turn update listener failed", { turn: this.id, error: (err as Error).message });
     }
     this.notify();
+  }
+
+  private dropOldest(count: number): void {
+    this.updates.splice(0, count);
+    this.dropped += count;
   }
 
   private notify(): void {

@@ -1,16 +1,15 @@
 import type { NemoClient } from "../client/client.js";
 import { CancelledError, InvalidInputError, NemoError, SessionNotFoundError } from "../client/errors.js";
-import {
-  type DownloadResult,
-  downloadRender,
-  exportSession,
-  pollRender,
-  type RenderOutcome,
-  type RenderProgress,
-} from "../client/render.js";
+import type { DownloadResult, RenderOutcome, RenderProgress } from "../client/render.js";
 import type { Sessions } from "../client/sessions.js";
-import { startTurn, type Turn, type TurnLimits, type TurnResult, type TurnUpdate } from "../client/turns.js";
+import type { Turn, TurnLimits, TurnResult, TurnUpdate } from "../client/turns.js";
 import type { Logger } from "../log.js";
+
+const MAX_FINISHED_IN_MEMORY = 50;
+
+// Loaded on first use, so that starting the server stays fast.
+const turnsModule = () => import("../client/turns.js");
+const renderModule = () => import("../client/render.js");
 
 /** The shape send_message and get_turn return. */
 export interface TurnView {
@@ -148,15 +147,9 @@ export class Jobs {
   constructor(private readonly options: JobsOptions) {}
 
   /** Starts a turn; refuses while another turn of the same session is still running. */
-  startTurn(sessionId: string, message: string, onUpdate?: (u: TurnUpdate) => void): Turn {
-    for (const turn of this.turns.values()) {
-      if (turn.sessionId === sessionId && turn.status === "running") {
-        throw new InvalidInputError(
-          `A message is still being worked on in this session (turn ${turn.id}); sending another now could run and charge the work twice.`,
-          `Wait for it with get_turn (turn_id "${turn.id}"), or stop it with cancel_turn.`,
-        );
-      }
-    }
+  async startTurn(sessionId: string, message: string, onUpdate?: (u: TurnUpdate) => void): Promise<Turn> {
+    const { startTurn } = await turnsModule();
+    this.assertNoRunningTurn(sessionId);
     const turn = startTurn(this.options.client, {
       sessionId,
       message,
@@ -170,6 +163,17 @@ export class Jobs {
       turn.done.then((result) => this.finishTurn(turn, result)),
     );
     return turn;
+  }
+
+  private assertNoRunningTurn(sessionId: string): void {
+    for (const turn of this.turns.values()) {
+      if (turn.sessionId === sessionId && turn.status === "running") {
+        throw new InvalidInputError(
+          `A message is still being worked on in this session (turn ${turn.id}); sending another now could run and charge the work twice.`,
+          `Wait for it with get_turn (turn_id "${turn.id}"), or stop it with cancel_turn.`,
+        );
+      }
+    }
   }
 
   private async finishTurn(turn: Turn, result: TurnResult): Promise<TurnResult> {
@@ -186,7 +190,17 @@ export class Jobs {
       }
     }
     await this.persistTurn(turn, result);
+    this.evictFinishedTurns();
     return result;
+  }
+
+  /** Keeps at most MAX_FINISHED_IN_MEMORY finished turns in memory; older ones are read from disk. */
+  private evictFinishedTurns(): void {
+    const finished = [...this.turns.values()].filter((t) => t.status !== "running");
+    for (const turn of finished.slice(0, Math.max(0, finished.length - MAX_FINISHED_IN_MEMORY))) {
+      this.turns.delete(turn.id);
+      this.turnResults.delete(turn.id);
+    }
   }
 
   private async persistTurn(turn: Turn, result: TurnResult | undefined): Promise<void> {
@@ -305,6 +319,7 @@ export class Jobs {
     };
     job.done = (async () => {
       try {
+        const { exportSession } = await renderModule();
         const outcome = await exportSession(client, request.sessionId, {
           intervalMs: this.options.renderPollMs,
           maxPolls: this.options.renderMaxPolls,
@@ -346,6 +361,7 @@ export class Jobs {
       if (!job.renderIds.includes(id)) job.renderIds.push(id);
       this.exports.set(id, job);
     }
+    const { downloadRender } = await renderModule();
     job.download = await downloadRender(this.options.client, outcome, {
       outputDir: job.request.outputDir,
       ...(job.request.fileName ? { fileName: job.request.fileName } : {}),
@@ -435,6 +451,7 @@ export class Jobs {
     job.submitted = Promise.resolve();
     job.done = (async () => {
       try {
+        const { pollRender } = await renderModule();
         const polled = await pollRender(this.options.client, lastId, {
           intervalMs: this.options.renderPollMs,
           maxPolls: this.options.renderMaxPolls,

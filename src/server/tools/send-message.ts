@@ -13,7 +13,7 @@ export async function startTurnJob(
   onUpdate?: (u: TurnUpdate) => void,
 ): Promise<Turn> {
   const session = await deps.sessions.resolve(args.session_id, signal);
-  return deps.jobs.startTurn(session.sessionId, args.message, onUpdate);
+  return await deps.jobs.startTurn(session.sessionId, args.message, onUpdate);
 }
 
 /** send_message: one instruction to the backend agent, over SSE, in the background past wait_seconds. */

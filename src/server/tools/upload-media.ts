@@ -1,7 +1,7 @@
 import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { InvalidInputError } from "../../client/errors.js";
-import { type UploadResult, uploadFiles, uploadUrls } from "../../client/upload.js";
+import type { UploadResult } from "../../client/upload.js";
 import type { ServerDeps } from "../context.js";
 import { ProgressReporter, sizeOf } from "../progress.js";
 import { guard, ok, sessionIdInput } from "./common.js";
@@ -57,6 +57,7 @@ export function registerUploadMediaTool(server: McpServer, deps: ServerDeps): Re
         const progress = new ProgressReporter(extra);
         const allowedRoots = await deps.files.allowedRoots();
         const files: UploadResult["files"] = [];
+        const { uploadFiles, uploadUrls } = await import("../../client/upload.js");
         const sessionId = await deps.sessions.run(
           session_id,
           async (session) => {
