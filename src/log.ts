@@ -20,6 +20,14 @@ export function redact(text: string): string {
   return out.replace(TOKEN_PATTERN, "[redacted]");
 }
 
+/** Redacts every string inside a value (objects and arrays are copied). */
+function redactDeep(value: unknown, depth = 0): unknown {
+  if (typeof value === "string") return redact(value);
+  if (depth > 8 || value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, depth + 1)]));
+}
+
 /** Leveled logger that writes to stderr only (stdout belongs to JSON-RPC) and to optional extra sinks. */
 export class Logger {
   private readonly sinks = new Set<LogSink>();

@@ -8,6 +8,7 @@ import {
   AuthError,
   CancelledError,
   type ErrorContext,
+  InvalidInputError,
   MalformedResponseError,
   MissingClientIdError,
   NemoError,
@@ -396,6 +397,14 @@ export class NemoClient {
     this.noteUserId(result.user_id);
     return result;
   }
+}
+
+/** One id as a URL path segment; "." and ".." would climb to other endpoints, so they are refused. */
+export function pathSegment(id: string): string {
+  if (id === "" || /^\.+$/.test(id)) {
+    throw new InvalidInputError(`"${id}" is not a valid id.`, "Use the id a previous call returned.");
+  }
+  return encodeURIComponent(id);
 }
 
 /** True when `url` has the same origin as `base` (where the token and attribution headers may go). */

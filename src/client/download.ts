@@ -4,7 +4,7 @@ import { chmod, type FileHandle, link, mkdir, open, rename, rm } from "node:fs/p
 import { extname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { type NemoClient, type OpenResponse, sameOrigin } from "./client.js";
+import { type NemoClient, type OpenResponse, sameOrigin, pathSegment } from "./client.js";
 import {
   CancelledError,
   DownloadFailedError,
@@ -219,7 +219,7 @@ export async function downloadRender(
     throw new InvalidInputError("The file_name must stay inside output_dir.", "Use a plain file name.");
   }
 
-  const fallback = `${client.apiUrl}/api/render/proxy/${encodeURIComponent(renderId)}/download`;
+  const fallback = `${client.apiUrl}/api/render/proxy/${pathSegment(renderId)}/download`;
   const primary = outcome.url && isHttpUrl(outcome.url) ? outcome.url : undefined;
   let res: OpenResponse;
   try {

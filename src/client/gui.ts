@@ -256,7 +256,9 @@ function applyRule(text: string, rule: Rule): string {
  * into what the user can do here (ask for it, get_state, export_video, get_credits), English and Chinese.
  */
 export function translateGuiText(text: string): string {
-  let out = text;
-  for (const rule of RULES) out = applyRule(out, rule);
-  return out;
+  // Line by line, so that no rewrite reaches across a line break into the next line.
+  return text
+    .split(/(\r?\n)/)
+    .map((part, i) => (i % 2 === 1 ? part : RULES.reduce((line, r) => applyRule(line, r), part)))
+    .join("");
 }

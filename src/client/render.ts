@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { NemoClient } from "./client.js";
+import { type NemoClient, pathSegment } from "./client.js";
 import {
   MalformedResponseError,
   NetworkError,
@@ -174,7 +174,7 @@ export async function pollRender(
       try {
         status = await client.call({
           method: "GET",
-          path: `${SUBMIT_PATH}/${encodeURIComponent(renderId)}`,
+          path: `${SUBMIT_PATH}/${pathSegment(renderId)}`,
           signal: opts.signal,
           schema: RenderStatusSchema,
         });

@@ -186,6 +186,8 @@ export async function* parseTurnStream(
   let endsWithCR = false;
   const feed = (text: string): void => {
     if (text === "") return;
+    // A lone CR at the end of the last chunk ended a line; tell the parser before it joins the next chunk.
+    if (endsWithCR && !text.startsWith("\n")) parser.feed("\n");
     endsWithCR = text.endsWith("\r");
     parser.feed(text);
   };

@@ -1,4 +1,4 @@
-import type { NemoClient } from "./client.js";
+import { type NemoClient, pathSegment } from "./client.js";
 import { type Credits, CreditsSchema, type RawState, StateSchema } from "./schemas.js";
 import { parseDraft, type Timeline } from "./timeline.js";
 
@@ -18,7 +18,7 @@ export async function fetchState(
 ): Promise<SessionState> {
   const raw = await client.call({
     method: "GET",
-    path: `/api/state/nemo_agent/me/${encodeURIComponent(sessionId)}/latest`,
+    path: `/api/state/nemo_agent/me/${pathSegment(sessionId)}/latest`,
     signal,
     schema: StateSchema,
   });

@@ -113,8 +113,10 @@ function parseSegment(raw: unknown, kind: TrackKind): Segment | undefined {
   const duration = toNumber(firstDefined(rec.d, rec.duration, rec.duration_ms));
   const end = toNumber(firstDefined(rec.end, rec.et, rec.end_ms));
   if (duration === undefined && end === undefined) return undefined;
-  const startMs = Math.max(0, start ?? 0);
-  const endMs = duration !== undefined ? startMs + Math.max(0, duration) : Math.max(startMs, end ?? startMs);
+  const startMs = clampMs(start ?? 0);
+  const endMs = clampMs(
+    duration !== undefined ? startMs + Math.max(0, duration) : Math.max(startMs, end ?? startMs),
+  );
 
   const name = toText(firstDefined(meta.name, rec.name));
   const text = toText(firstDefined(meta.text, rec.text));
@@ -171,6 +173,11 @@ function findDraft(value: unknown, depth = 0): Rec | undefined {
   return findDraft(firstDefined(rec.draft, rec.state, rec.data), depth + 1) ?? rec;
 }
 
+/** Times are kept finite and non-negative whatever the draft says. */
+function clampMs(ms: number): number {
+  return Math.min(Math.max(0, ms), Number.MAX_SAFE_INTEGER);
+}
+
 /** Parses the backend draft into a Timeline; never throws (null or garbage gives an empty timeline). */
 export function parseDraft(draft: unknown): Timeline {
   const root = findDraft(draft) ?? {};
@@ -178,10 +185,12 @@ export function parseDraft(draft: unknown): Timeline {
     .filter((t) => asRecord(t) !== undefined)
     .map((t, i) => parseTrack(t, i + 1));
   const declared = toNumber(firstDefined(root.d, root.duration));
-  const lastEnd = Math.max(0, ...tracks.flatMap((t) => t.segments.map((s) => s.endMs)));
+  let lastEnd = 0;
+  for (const track of tracks)
+    for (const segment of track.segments) lastEnd = Math.max(lastEnd, segment.endMs);
   return {
     tracks,
-    durationMs: declared !== undefined && declared > 0 ? declared : lastEnd,
+    durationMs: declared !== undefined && declared > 0 ? clampMs(declared) : lastEnd,
     exportable: tracks.some((t) => t.segments.length > 0),
   };
 }

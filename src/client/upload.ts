@@ -3,7 +3,7 @@ import { constants as fsConstants, createReadStream } from "node:fs";
 import { access, type FileHandle, open, realpath, stat } from "node:fs/promises";
 import { basename, extname, isAbsolute, relative, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
-import type { NemoClient } from "./client.js";
+import { type NemoClient, pathSegment } from "./client.js";
 import { mediaTypeOf } from "./formats.js";
 import {
   ACCEPTED_FORMATS,
@@ -380,7 +380,7 @@ function mediaType(fileType: string | undefined, fileName: string): UploadedMedi
 }
 
 function uploadPath(sessionId: string): string {
-  return `/api/upload-video/nemo_agent/me/${encodeURIComponent(sessionId)}`;
+  return `/api/upload-video/nemo_agent/me/${pathSegment(sessionId)}`;
 }
 
 /**

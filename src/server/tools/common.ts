@@ -9,6 +9,7 @@ export const sessionIdInput = z
   .min(1, "session_id must not be empty")
   .max(200, "session_id is too long")
   .regex(/^[\w.:-]+$/, "session_id may only contain letters, digits, _ . : -")
+  .refine((id) => !/^\.+$/.test(id), "session_id must not be only dots")
   .optional()
   .describe(
     "NemoVideo session id; defaults to the current session of the active skill (created on first need)",

@@ -1,5 +1,6 @@
 import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
+import { exportFileName } from "../../client/download.js";
 import type { ServerDeps } from "../context.js";
 import type { ExportListener } from "../jobs.js";
 import { guard, sessionIdInput, waitSecondsInput } from "./common.js";
@@ -18,6 +19,8 @@ export async function startExportJob(
   onProgress?: ExportListener,
 ) {
   const outputDir = await deps.files.exportDir(args.output_dir);
+  // Refuse a bad file name now, before a render is submitted.
+  if (args.file_name !== undefined) exportFileName(args.file_name, "check");
   return deps.sessions.run(
     args.session_id,
     (session) =>
