@@ -50,9 +50,7 @@ export class Logger {
   log(level: LogLevel, message: string, data?: Record<string, unknown>): void {
     if (!this.enabled(level)) return;
     const clean = redact(message);
-    const cleanData = data
-      ? (JSON.parse(redact(JSON.stringify(data))) as Record<string, unknown>)
-      : undefined;
+    const cleanData = data ? (redactDeep(data) as Record<string, unknown>) : undefined;
     const suffix = cleanData ? ` ${JSON.stringify(cleanData)}` : "";
     this.stderr(`[nemovideo-mcp] ${level}: ${clean}${suffix}\n`);
     for (const sink of this.sinks) {
