@@ -1,6 +1,6 @@
 import { addSecret } from "../log.js";
 import { MissingClientIdError, RateLimitError } from "./errors.js";
-import { sleep } from "./poll.js";
+import { sleep, waitShared } from "./poll.js";
 import type { AnonymousToken } from "./schemas.js";
 import type { StateStore } from "./store.js";
 
@@ -59,10 +59,11 @@ export class TokenProvider {
   async get(signal?: AbortSignal): Promise<ActiveToken> {
     if (this.options.userToken) return { token: this.options.userToken, anonymous: false };
     if (this.memo) return this.memo;
-    this.inflight ??= this.load(signal).finally(() => {
+    // Shared by concurrent callers, so it does not follow any one caller's signal.
+    this.inflight ??= this.load().finally(() => {
       this.inflight = undefined;
     });
-    return this.inflight;
+    return waitShared(this.inflight, signal);
   }
 
   /** Forgets `token` after the backend rejected it (1001); the next get() acquires a new one. */

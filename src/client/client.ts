@@ -380,6 +380,13 @@ export class NemoClient {
       signal,
       schema: AnonymousTokenSchema,
     }).catch((err: unknown) => {
+      if (err instanceof RateLimitError) {
+        throw new RateLimitError(
+          "NemoVideo rate limit (HTTP 429) on the anonymous token: one is issued per client every 7 days.",
+          "Wait a minute and try again, or set NEMO_TOKEN to a token from your NemoVideo account.",
+          { status: 429, code: err.code, cause: err },
+        );
+      }
       // on the token call (no body) a 400 can only be about X-Client-Id
       if (err instanceof NemoError && err.status === 400 && !(err instanceof MissingClientIdError)) {
         throw new MissingClientIdError(

@@ -39,7 +39,14 @@ const MAX_NAME_BYTES = 240;
 const MAX_NUMBERED_NAMES = 1000;
 /** Primary-URL failures after which the API's own download endpoint is tried. */
 const FALLBACK_STATUS = new Set([403, 404, 410]);
-const DOWNLOAD_ERROR_KINDS = new Set(["backend", "server", "network", "timeout", "malformed_response"]);
+const DOWNLOAD_ERROR_KINDS = new Set([
+  "backend",
+  "server",
+  "network",
+  "timeout",
+  "malformed_response",
+  "rate_limited",
+]);
 
 /** The file name a download is saved under; throws InvalidInputError for anything but a plain name. */
 const WRITE_BUFFER_BYTES = 1024 * 1024;

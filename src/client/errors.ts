@@ -108,8 +108,8 @@ export class NemoError extends Error {
     }
     if (status === 429) {
       return new RateLimitError(
-        `NemoVideo rate limit (HTTP 429)${detail}: anonymous tokens are limited to one per client every 7 days.`,
-        "Wait a minute and try again, or set NEMO_TOKEN to a token from your NemoVideo account.",
+        `NemoVideo rate limit (HTTP 429)${detail}: too many requests.`,
+        "Wait a minute and try again.",
         { status, code },
       );
     }

@@ -44,3 +44,26 @@ export async function pollUntil<T>(options: PollOptions<T>): Promise<T | undefin
   }
   return undefined;
 }
+
+/**
+ * Waits for a promise shared by several callers, giving up (CancelledError) when this caller's
+ * signal aborts; the shared work itself goes on for the others.
+ */
+export function waitShared<T>(shared: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return shared;
+  if (signal.aborted) return Promise.reject(new CancelledError("Cancelled."));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new CancelledError("Cancelled."));
+    signal.addEventListener("abort", onAbort, { once: true });
+    shared.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      },
+    );
+  });
+}

@@ -1,6 +1,7 @@
 import type { NemoClient } from "./client.js";
 import { SessionNotFoundError } from "./errors.js";
 import { ClaimTokenSchema, SessionSchema } from "./schemas.js";
+import { waitShared } from "./poll.js";
 import type { StoredSession } from "./store.js";
 
 /** A NemoVideo editing session. */
@@ -64,10 +65,11 @@ export class Sessions {
     }
     const current = await this.current();
     if (current) return current;
-    this.creating ??= this.create("en", signal).finally(() => {
+    // Shared by concurrent callers, so it does not follow any one caller's signal.
+    this.creating ??= this.create("en").finally(() => {
       this.creating = undefined;
     });
-    return this.creating;
+    return waitShared(this.creating, signal);
   }
 
   /** The browser link that opens the session's project in the NemoVideo web app. */

@@ -42,7 +42,12 @@ export function turnResult(view: TurnView): CallToolResult {
   const parts: string[] = [];
   if (view.reply) parts.push(view.reply);
   else if (view.changes?.length) parts.push(`Done. Changes to the timeline:\n- ${view.changes.join("\n- ")}`);
-  else parts.push("The backend finished without a reply, and the timeline did not change.");
+  else if (view.changes) parts.push("The backend finished without a reply, and the timeline did not change.");
+  else {
+    parts.push(
+      "The backend finished without a reply, and the timeline could not be read afterwards. Check it with get_state.",
+    );
+  }
   if (view.recovered) parts.push("(The connection dropped; the result was confirmed from the timeline.)");
   if (view.timeline) parts.push(view.timeline);
   return ok(structured, parts.join("\n\n"));
