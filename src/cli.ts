@@ -132,6 +132,7 @@ async function serve(flags: ConfigOverrides): Promise<number> {
   );
   await closed;
   runtime.jobs.shutdown();
+  await runtime.store.flush();
   await server.close().catch(() => {});
   return 0;
 }

@@ -99,6 +99,11 @@ export class StateStore {
     }
   }
 
+  /** Resolves once every write queued so far has finished (before the process exits). */
+  async flush(): Promise<void> {
+    await this.writes;
+  }
+
   /** Reads a file of the state directory, or undefined when it does not exist. */
   async readFile(name: string): Promise<string | undefined> {
     try {

@@ -113,6 +113,12 @@ export class ExportJob {
   done!: Promise<void>;
   submitted!: Promise<void>;
 
+  /** Records render progress and passes it to the listeners of the waiting tool calls. */
+  readonly progress = (p: RenderProgress): void => {
+    if (p.percent !== undefined) this.percent = Math.max(this.percent, p.percent);
+    for (const listener of this.listeners) listener(p);
+  };
+
   constructor(
     readonly request: ExportRequest,
     public id = "",
@@ -143,6 +149,7 @@ export class Jobs {
   /** Each turn's result after post-processing (1002 replacement, persistence); what waiters see. */
   private readonly turnResults = new Map<string, Promise<TurnResult>>();
   private readonly exports = new Map<string, ExportJob>();
+  private stopping = false;
 
   constructor(private readonly options: JobsOptions) {}
 
@@ -289,11 +296,6 @@ export class Jobs {
     return result.status;
   }
 
-  /** Turn in memory by id, for resources and tests. */
-  turn(turnId: string): Turn | undefined {
-    return this.turns.get(turnId);
-  }
-
   /**
    * Starts an export (render, then download) in the background and resolves once the render was
    * submitted, or failed before that. A running export of the same session is reused, never
@@ -313,10 +315,6 @@ export class Jobs {
     job.submitted = new Promise<void>((resolve) => {
       markSubmitted = resolve;
     });
-    const onProgress = (p: RenderProgress) => {
-      if (p.percent !== undefined) job.percent = Math.max(job.percent, p.percent);
-      for (const l of job.listeners) l(p);
-    };
     job.done = (async () => {
       try {
         const { exportSession } = await renderModule();
@@ -325,7 +323,7 @@ export class Jobs {
           maxPolls: this.options.renderMaxPolls,
           ...(request.quality ? { quality: request.quality } : {}),
           signal: job.controller.signal,
-          onProgress,
+          onProgress: job.progress,
           onSubmitted: (renderId) => {
             job.renderIds.push(renderId);
             if (!job.id) {
@@ -336,7 +334,7 @@ export class Jobs {
             markSubmitted();
           },
         });
-        await this.finishExport(job, outcome, onProgress);
+        await this.finishExport(job, outcome);
       } catch (err) {
         this.failExport(job, err);
       } finally {
@@ -351,22 +349,22 @@ export class Jobs {
       await job.done;
       throw job.error;
     }
+    // On disk before the caller hears of the render id, so a restart can always pick it up.
+    await this.persistExport(job);
     return job;
   }
 
-  private async finishExport(job: ExportJob, outcome: RenderOutcome, onProgress: ExportListener) {
+  private async finishExport(job: ExportJob, outcome: RenderOutcome) {
     job.outcome = outcome;
     job.percent = 100;
-    for (const id of [outcome.renderId]) {
-      if (!job.renderIds.includes(id)) job.renderIds.push(id);
-      this.exports.set(id, job);
-    }
+    if (!job.renderIds.includes(outcome.renderId)) job.renderIds.push(outcome.renderId);
+    this.exports.set(outcome.renderId, job);
     const { downloadRender } = await renderModule();
     job.download = await downloadRender(this.options.client, outcome, {
       outputDir: job.request.outputDir,
       ...(job.request.fileName ? { fileName: job.request.fileName } : {}),
       signal: job.controller.signal,
-      onProgress,
+      onProgress: job.progress,
     });
     const session = await this.options.sessions.current().catch(() => undefined);
     if (session && session.sessionId === job.request.sessionId && session.taskId) {
@@ -383,7 +381,8 @@ export class Jobs {
   }
 
   private async persistExport(job: ExportJob): Promise<void> {
-    if (!job.id) return;
+    // Stopped by a shutdown: the saved record keeps saying "rendering", so the next run polls again.
+    if (!job.id || (this.stopping && job.status === "cancelled")) return;
     try {
       const record = {
         kind: "export",
@@ -406,8 +405,8 @@ export class Jobs {
     listener?: ExportListener,
   ): Promise<ExportView> {
     const job = this.exports.get(renderId) ?? (await this.resumeExport(renderId));
-    if (typeof job === "object" && "status" in job && !(job instanceof ExportJob)) return job;
-    const live = job as ExportJob;
+    if (!(job instanceof ExportJob)) return job;
+    const live = job;
     if (listener) live.listeners.add(listener);
     try {
       await boundedWait(live.done, waitMs, signal);
@@ -444,10 +443,6 @@ export class Jobs {
     );
     job.renderIds = record.render_ids ?? [renderId];
     for (const id of job.renderIds) this.exports.set(id, job);
-    const onProgress = (p: RenderProgress) => {
-      if (p.percent !== undefined) job.percent = Math.max(job.percent, p.percent);
-      for (const l of job.listeners) l(p);
-    };
     job.submitted = Promise.resolve();
     job.done = (async () => {
       try {
@@ -456,7 +451,7 @@ export class Jobs {
           intervalMs: this.options.renderPollMs,
           maxPolls: this.options.renderMaxPolls,
           signal: job.controller.signal,
-          onProgress,
+          onProgress: job.progress,
         });
         if (polled.status !== "completed") {
           throw new NemoError(
@@ -473,7 +468,7 @@ export class Jobs {
         };
         if (polled.url) outcome.url = polled.url;
         if (polled.sizeBytes !== undefined) outcome.sizeBytes = polled.sizeBytes;
-        await this.finishExport(job, outcome, onProgress);
+        await this.finishExport(job, outcome);
       } catch (err) {
         this.failExport(job, err);
       } finally {
@@ -483,13 +478,9 @@ export class Jobs {
     return job;
   }
 
-  /** Every export job known in memory. */
-  exportJobs(): ExportView[] {
-    return [...new Set(this.exports.values())].map((j) => j.view());
-  }
-
-  /** Aborts all local work (process shutdown). */
+  /** Aborts all local work (process shutdown); running exports stay "rendering" on disk. */
   shutdown(): void {
+    this.stopping = true;
     for (const turn of this.turns.values()) if (turn.status === "running") turn.cancel();
     for (const job of this.exports.values()) job.controller.abort();
   }

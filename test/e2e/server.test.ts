@@ -255,3 +255,45 @@ describe("nemovideo-mcp over stdio (built dist/cli.js)", () => {
     expect(mode).toBe(0o600);
   });
 });
+
+describe("a restart in the middle of a render", () => {
+  it("polls the same render again after the restart and never re-submits it", async () => {
+    const first = await startChild({ sandboxOptions: { stepMs: 1, renderSteps: 40 } });
+    try {
+      await first.client.callTool({ name: "upload_media", arguments: { paths: [SAMPLE] } });
+      const rendering = structured(
+        await first.client.callTool({ name: "export_video", arguments: { wait_seconds: 0 } }),
+      );
+      expect(rendering.status).toBe("rendering");
+      await first.close(); // the server process ends while the render is still going on
+
+      const second = await first.restart();
+      try {
+        let view = structured(
+          await second.client.callTool({
+            name: "get_export",
+            arguments: { render_id: rendering.render_id, wait_seconds: 20 },
+          }),
+        );
+        for (let i = 0; i < 10 && view.status === "rendering"; i++) {
+          view = structured(
+            await second.client.callTool({
+              name: "get_export",
+              arguments: { render_id: rendering.render_id, wait_seconds: 5 },
+            }),
+          );
+        }
+        expect(view.status).toBe("completed");
+        expect((await stat(view.file)).size).toBe((await stat(SAMPLE)).size);
+        const submits = first.sandbox.requests.filter(
+          (r) => r.method === "POST" && r.path === "/api/render/proxy/lambda",
+        );
+        expect(submits).toHaveLength(1);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await stopChild(first);
+    }
+  });
+});

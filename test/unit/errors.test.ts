@@ -122,12 +122,12 @@ describe("NemoError.fromResponse: HTTP statuses", () => {
     expect(err.userMessage).toContain(WEB);
   });
 
-  it("429: RateLimitError explaining the limit and the way out", () => {
+  it("429: RateLimitError with neutral wording (the token call words its own)", () => {
     const err = NemoError.fromResponse(429, { message: "Too Many Requests" });
     expect(err).toBeInstanceOf(RateLimitError);
     expect(err).toMatchObject({ kind: "rate_limited", status: 429 });
     expect(err.userMessage).toMatch(/rate limit/i);
-    expect(err.userMessage).toMatch(/NEMO_TOKEN/);
+    expect(err.userMessage).not.toMatch(/NEMO_TOKEN|anonymous/);
     expect(err.userMessage).toMatch(/[Ww]ait/);
   });
 
