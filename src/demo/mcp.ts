@@ -2,6 +2,9 @@ import type { PassThrough } from "node:stream";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { Progress } from "@modelcontextprotocol/sdk/types.js";
+import type { z } from "zod";
+import type { ExportView, TurnView } from "../server/jobs.js";
+import type { stateOutput } from "../server/tools/get-state.js";
 
 /** Keeps this much of the server's stderr for the failure report. */
 const STDERR_KEEP_CHARS = 16_000;
@@ -50,40 +53,13 @@ export interface UploadResult {
 }
 
 /** send_message and get_turn */
-export interface TurnResult {
-  status: "completed" | "running" | "failed" | "cancelled";
-  turn_id: string;
-  session_id: string;
-  reply: string;
-  activity: string[];
-  changes?: string[];
-  timeline?: string;
-}
+export type TurnResult = TurnView;
 
 /** get_state */
-export interface StateResult {
-  session_id: string;
-  exportable: boolean;
-  duration_ms: number;
-  tracks: Array<{
-    index: number;
-    kind: "video" | "audio" | "text" | "other";
-    name: string;
-    segments: Array<{ start_ms: number; end_ms: number; label: string; volume?: number }>;
-  }>;
-  summary: string;
-}
+export type StateResult = z.infer<z.ZodObject<typeof stateOutput>>;
 
 /** export_video and get_export */
-export interface ExportResult {
-  status: "completed" | "rendering" | "failed" | "cancelled";
-  render_id: string;
-  percent?: number;
-  url?: string;
-  file?: string;
-  bytes?: number;
-  project_url?: string;
-}
+export type ExportResult = ExportView;
 
 /** How to start the server child. */
 export interface ServerLaunch {

@@ -28,6 +28,7 @@ import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 import { FIXTURES, startChild, stopChild } from "../helpers/mcp-child.js";
 import { type MemoryServer, startMemoryServer } from "../helpers/mcp-memory.js";
 import { startRawServer } from "../helpers/security-stdio.js";
+import { within } from "../helpers/within.js";
 
 const SAMPLE = join(FIXTURES, "sample.mp4");
 const UPLOAD_PATH = /^\/api\/upload-video\//;
@@ -45,21 +46,6 @@ function textOf(result: ToolResult): string {
     .filter((c) => c.type === "text")
     .map((c) => c.text ?? "")
     .join("\n");
-}
-
-/** Rejects when `promise` takes longer than `ms` (a FIFO or a device must never block a call). */
-async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 async function call(

@@ -9,6 +9,7 @@ import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type MemoryServer, startMemoryServer } from "../helpers/mcp-memory.js";
+import { within } from "../helpers/within.js";
 
 const SAMPLE = resolve(import.meta.dirname, "../../fixtures/sample.mp4");
 const SEED = process.env.FC_SEED ? Number(process.env.FC_SEED) : 20_240_611;
@@ -60,21 +61,6 @@ function textOf(result: ToolResult): string {
     .filter((c) => c.type === "text")
     .map((c) => c.text ?? "")
     .join("\n");
-}
-
-/** Rejects when `promise` takes longer than `ms`. */
-async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>

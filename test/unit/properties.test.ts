@@ -16,25 +16,11 @@ import {
 } from "../../src/client/timeline.js";
 import { addSecret, Logger, redact } from "../../src/log.js";
 import { stateOutput } from "../../src/server/tools/get-state.js";
+import { within } from "../helpers/within.js";
 
 // A fixed seed keeps failures reproducible in CI; FC_SEED overrides it to explore further.
 const SEED = process.env.FC_SEED ? Number(process.env.FC_SEED) : 20_240_611;
 const runs = (numRuns: number) => ({ numRuns, seed: SEED });
-
-/** Rejects when `promise` takes longer than `ms` (a parser that hangs fails instead of stalling the suite). */
-async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 // --- SSE ---------------------------------------------------------------------------------------------
 

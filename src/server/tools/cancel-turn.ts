@@ -1,7 +1,7 @@
 import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { ServerDeps } from "../context.js";
-import { guard, ok } from "./common.js";
+import { guard, ok, turnIdInput } from "./common.js";
 
 /** cancel_turn: stops following a running turn and closes its stream. */
 export function registerCancelTurnTool(server: McpServer, deps: ServerDeps): RegisteredTool {
@@ -13,12 +13,7 @@ export function registerCancelTurnTool(server: McpServer, deps: ServerDeps): Reg
         "Stop a turn that is still running: the stream to NemoVideo is closed at once. Work the backend already " +
         "started may still finish and credits it already spent are not refunded; check get_state afterwards.",
       inputSchema: {
-        turn_id: z
-          .string()
-          .trim()
-          .min(1, "turn_id must not be empty")
-          .max(200)
-          .describe("turn_id from send_message"),
+        turn_id: turnIdInput,
       },
       outputSchema: { turn_id: z.string(), status: z.enum(["cancelled", "completed", "failed"]) },
       annotations: {

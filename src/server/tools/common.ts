@@ -15,6 +15,13 @@ export const sessionIdInput = z
     "NemoVideo session id; defaults to the current session of the active skill (created on first need)",
   );
 
+export const turnIdInput = z
+  .string()
+  .trim()
+  .min(1, "turn_id must not be empty")
+  .max(200)
+  .describe("turn_id from send_message");
+
 /** `wait_seconds` with the documented default and cap. */
 export function waitSecondsInput(defaultSeconds: number) {
   return z

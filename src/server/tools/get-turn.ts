@@ -1,7 +1,7 @@
 import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { ServerDeps } from "../context.js";
-import { guard, waitSecondsInput } from "./common.js";
+import { guard, turnIdInput, waitSecondsInput } from "./common.js";
 import { followTurnProgress, turnOutput, turnResult } from "./turn-result.js";
 
 /** get_turn: picks up a turn that went on in the background; never re-sends it. */
@@ -14,12 +14,7 @@ export function registerGetTurnTool(server: McpServer, deps: ServerDeps): Regist
         "Wait (up to wait_seconds) for a turn that send_message left running in the background and return its " +
         "result. Call it as many times as needed; it never sends the message again and spends no credits.",
       inputSchema: {
-        turn_id: z
-          .string()
-          .trim()
-          .min(1, "turn_id must not be empty")
-          .max(200)
-          .describe("turn_id from send_message"),
+        turn_id: turnIdInput,
         wait_seconds: waitSecondsInput(45),
       },
       outputSchema: turnOutput,
