@@ -9,6 +9,8 @@ import { Jobs } from "./server/jobs.js";
 import { listBundledSkills, resolveSkill, type SkillInfo } from "./skills.js";
 import { packageVersion } from "./version.js";
 
+const JOB_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+
 /** Everything a server or a CLI command needs, wired from one configuration. */
 export interface Runtime extends ServerDeps {
   store: StateStore;
@@ -27,6 +29,8 @@ export async function createRuntime(
   const skills = bundled.some((s) => s.path === skill.path) ? bundled : [skill, ...bundled];
   const version = packageVersion();
   const store = new StateStore(config.stateDir);
+  // Background-job records older than 30 days are of no use to anyone; tidy them in passing.
+  void store.pruneJobs(JOB_RETENTION_MS).catch(() => {});
   const client = new NemoClient({
     config,
     skill: { name: skill.name, version: skill.version, platform: skill.platform },

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { chmod, mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
 
@@ -193,6 +193,26 @@ export class StateStore {
     } catch {
       return undefined;
     }
+  }
+
+  /** Deletes job records not touched for `maxAgeMs` (finished work need not be kept forever). */
+  async pruneJobs(maxAgeMs: number, now = Date.now()): Promise<number> {
+    let names: string[];
+    try {
+      names = await readdir(join(this.dir, "jobs"));
+    } catch {
+      return 0;
+    }
+    let removed = 0;
+    for (const name of names.filter((n) => n.endsWith(".json"))) {
+      const path = join(this.dir, "jobs", name);
+      const info = await stat(path).catch(() => undefined);
+      if (info && now - info.mtimeMs > maxAgeMs) {
+        await rm(path, { force: true });
+        removed++;
+      }
+    }
+    return removed;
   }
 
   /** Every saved job record. */

@@ -224,3 +224,16 @@ describe("jobs", () => {
     expect(await store.loadJob("../../escape")).toEqual({ id: "x" });
   });
 });
+
+describe("job retention", () => {
+  it("prunes job records older than the retention and keeps recent ones", async () => {
+    await store.saveJob("old", { kind: "turn" });
+    await store.saveJob("new", { kind: "turn" });
+    const { utimes } = await import("node:fs/promises");
+    const longAgo = new Date(Date.now() - 40 * 24 * 60 * 60 * 1000);
+    await utimes(join(store.dir, "jobs", "old.json"), longAgo, longAgo);
+    expect(await store.pruneJobs(30 * 24 * 60 * 60 * 1000)).toBe(1);
+    expect(await store.loadJob("old")).toBeUndefined();
+    expect(await store.loadJob("new")).toEqual({ kind: "turn" });
+  });
+});
