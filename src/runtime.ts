@@ -18,12 +18,9 @@ export interface Runtime extends ServerDeps {
 }
 
 /** Builds the client, session store, jobs and file access for a configuration. */
-export async function createRuntime(
-  config: Config,
-  logger: Logger,
-  options: { env?: NodeJS.ProcessEnv } = {},
-): Promise<Runtime> {
-  const env = options.env ?? process.env;
+export async function createRuntime(config: Config, logger: Logger): Promise<Runtime> {
+  // SKILL_SOURCE reaches the skill loader only through the configuration.
+  const env: NodeJS.ProcessEnv = config.skillPlatform ? { SKILL_SOURCE: config.skillPlatform } : {};
   const skill = await resolveSkill(config.skill, { env });
   const bundled = await listBundledSkills({ env });
   const skills = bundled.some((s) => s.path === skill.path) ? bundled : [skill, ...bundled];

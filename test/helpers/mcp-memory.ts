@@ -47,7 +47,7 @@ export async function startMemoryServer(options: MemoryOptions = {}): Promise<Me
   });
   const logs: string[] = [];
   const logger = new Logger("debug", (line) => logs.push(line));
-  const runtime = await createRuntime(config, logger, { env: {} });
+  const runtime = await createRuntime(config, logger);
   const server = createServer(runtime, runtime.skills);
   const client = new Client(
     { name: "memory-test", version: "1.0.0" },

@@ -11,7 +11,8 @@ export function registerCancelTurnTool(server: McpServer, deps: ServerDeps): Reg
       title: "Cancel a running instruction",
       description:
         "Stop a turn that is still running: the stream to NemoVideo is closed at once. Work the backend already " +
-        "started may still finish and credits it already spent are not refunded; check get_state afterwards.",
+        "started may still finish and credits it already spent are not refunded; check get_state afterwards. " +
+        "Free: spends no credits.",
       inputSchema: {
         turn_id: turnIdInput,
       },
