@@ -69,8 +69,7 @@ function backend(cdnOrigin: () => string) {
         content: { role: "model", parts },
         partial,
       });
-      let sse =
-        event(model([{ functionCall: { id: "c1", name: "add_audio", args: {} } }])) + ": ping\r\n\r\n";
+      let sse = `${event(model([{ functionCall: { id: "c1", name: "add_audio", args: {} } }]))}: ping\r\n\r\n`;
       if (/voiceover/.test(text)) {
         sse += event(model([{ text: "Voiceover " }], true)) + event(model([{ text: VOICE_REPLY }]));
         draft = {
