@@ -372,21 +372,26 @@ async function upload() {
     };
     for (let run = 0; run < SETTINGS.runs; run++) {
       const [o, c] = await pair(run, ours, curl);
-      samples.push({
-        oursMs: o.ms,
-        oursProcessMs: o.processWallMs,
-        oursMaxRssKb: o.maxRssKb,
-        oursRssBeforeKb: o.rssBeforeKb,
-        curlMs: c.wallMs,
-        curlMaxRssKb: c.maxRssKb,
-        ratio: o.ms / c.wallMs,
-      });
+      samples.push(transferSample(o, c));
     }
   } finally {
     await sandbox.close();
     await rm(dir, { recursive: true, force: true });
   }
   return transferResult("upload", size, samples, 1.5);
+}
+
+/** One run of a transfer benchmark: our worker's figures beside curl's. */
+function transferSample(o, c) {
+  return {
+    oursMs: o.ms,
+    oursProcessMs: o.processWallMs,
+    oursMaxRssKb: o.maxRssKb,
+    oursRssBeforeKb: o.rssBeforeKb,
+    curlMs: c.wallMs,
+    curlMaxRssKb: c.maxRssKb,
+    ratio: o.ms / c.wallMs,
+  };
 }
 
 /** Rows of the upload and download benchmarks: wall-time ratio against curl, and our peak RSS. */
@@ -626,15 +631,7 @@ async function download() {
         () => ours(run),
         () => curl(run),
       );
-      samples.push({
-        oursMs: o.ms,
-        oursProcessMs: o.processWallMs,
-        oursMaxRssKb: o.maxRssKb,
-        oursRssBeforeKb: o.rssBeforeKb,
-        curlMs: c.wallMs,
-        curlMaxRssKb: c.maxRssKb,
-        ratio: o.ms / c.wallMs,
-      });
+      samples.push(transferSample(o, c));
     }
   } finally {
     await sandbox.close();

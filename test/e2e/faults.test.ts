@@ -16,10 +16,11 @@ import {
   registerUserToken,
   resultText,
   sc,
-  startFaultServer,
+  withFaultServer,
   type ToolName,
   until,
 } from "../helpers/fault-harness.js";
+import { adk, BGM_DRAFT, say, toolCall } from "../helpers/adk.js";
 
 // ---------------------------------------------------------------------------------------------------------
 // The matrix: routes (tool × endpoint it reaches) × faults
@@ -321,8 +322,7 @@ describe.concurrent("fault matrix: endpoint × fault for every tool", () => {
   it.for(CASES)("$name", async (c, { expect }) => {
     const { route, fault } = c;
     const exp = c.expect;
-    const h = await startFaultServer({ env: FAULTS[fault].env ?? {} });
-    try {
+    await withFaultServer({ env: FAULTS[fault].env ?? {} }, async (h) => {
       await prepare(h, route.setup, expect);
       const token0 = await h.cachedToken();
       const session0 = await h.currentSession();
@@ -415,9 +415,7 @@ describe.concurrent("fault matrix: endpoint × fault for every tool", () => {
       }
       const sends = h.calls.send_message ?? 0;
       expect(h.sandbox.state.runSseRequests - (exp.refusedRunSse ?? 0)).toBeLessThanOrEqual(sends);
-    } finally {
-      await h.close();
-    }
+    });
   });
 });
 
@@ -426,8 +424,7 @@ describe.concurrent("fault matrix: endpoint × fault for every tool", () => {
 
 describe.concurrent("contract errors as the backend really produces them", () => {
   it("1001 on an expired anonymous token: re-acquired silently, the call succeeds", async ({ expect }) => {
-    const h = await startFaultServer();
-    try {
+    await withFaultServer(async (h) => {
       await h.call("create_session");
       const token0 = await h.cachedToken();
       h.sandbox.state.expireAllTokens();
@@ -437,9 +434,7 @@ describe.concurrent("contract errors as the backend really produces them", () =>
       const token = await h.cachedToken();
       expect(token).not.toBe(token0);
       await checkAftermath(h, expect, { token0, newToken: true });
-    } finally {
-      await h.close();
-    }
+    });
   });
 
   const USER_TOKEN = "nmv_usr_usersowntoken0123456789";
@@ -454,8 +449,7 @@ describe.concurrent("contract errors as the backend really produces them", () =>
   it.for(USER_ROUTES)(
     "1001 with NEMO_TOKEN set: $tool → $endpoint names NEMO_TOKEN, never fetches an anonymous token",
     async ({ tool, endpoint }, { expect }) => {
-      const h = await startFaultServer({ env: { NEMO_TOKEN: USER_TOKEN } });
-      try {
+      await withFaultServer({ env: { NEMO_TOKEN: USER_TOKEN } }, async (h) => {
         registerUserToken(h.sandbox, USER_TOKEN);
         await h.call("create_session");
         await h.call("upload_media", { urls: ["https://media.example/clips/intro.mp4"] });
@@ -481,17 +475,14 @@ describe.concurrent("contract errors as the backend really produces them", () =>
         expect(again.isError, resultText(again)).toBeFalsy();
         expect(h.sandbox.state.runSseRequests).toBeLessThanOrEqual(h.calls.send_message ?? 0);
         expect(await h.tempFiles()).toEqual([]);
-      } finally {
-        await h.close();
-      }
+      });
     },
   );
 
   it("2001 when the credits run out: registration link with the user id; the next call works", async ({
     expect,
   }) => {
-    const h = await startFaultServer();
-    try {
+    await withFaultServer(async (h) => {
       await h.call("create_session");
       const userId = [...h.sandbox.state.accounts.values()][0]!.userId;
       h.sandbox.state.setCredits("all", 3);
@@ -507,15 +498,12 @@ describe.concurrent("contract errors as the backend really produces them", () =>
       const next = await h.call("send_message", { message: MUSIC });
       expect(next.isError, resultText(next)).toBeFalsy();
       await checkAftermath(h, expect, {});
-    } finally {
-      await h.close();
-    }
+    });
   });
 
   it("2001 with NEMO_TOKEN set: top up in the account, no registration link", async ({ expect }) => {
     const token = "nmv_usr_registereduser987654321";
-    const h = await startFaultServer({ env: { NEMO_TOKEN: token } });
-    try {
+    await withFaultServer({ env: { NEMO_TOKEN: token } }, async (h) => {
       registerUserToken(h.sandbox, token, 0);
       const result = await h.call("send_message", { message: "generate a video about the sea" });
       const text = resultText(result);
@@ -523,17 +511,14 @@ describe.concurrent("contract errors as the backend really produces them", () =>
       expect(text).toContain("NemoVideo error 2001 (no credits)");
       expect(text).toMatch(/Top up credits in your NemoVideo account/);
       expect(text).not.toMatch(/register/);
-    } finally {
-      await h.close();
-    }
+    });
   });
 
   const DELETED: ToolName[] = ["get_state", "upload_media", "send_message", "export_video"];
   it.for(DELETED)(
     "1002 when the session is gone: %s says so, starts a new current session, the next call works there",
     async (tool, { expect }) => {
-      const h = await startFaultServer();
-      try {
+      await withFaultServer(async (h) => {
         await h.call("create_session");
         await h.call("upload_media", { urls: ["https://media.example/clips/intro.mp4"] });
         const old = (await h.currentSession())!;
@@ -564,65 +549,39 @@ describe.concurrent("contract errors as the backend really produces them", () =>
         const again = await h.call(tool === "export_video" ? "get_state" : tool, args);
         expect(again.isError, resultText(again)).toBeFalsy();
         await checkAftermath(h, expect, {});
-      } finally {
-        await h.close();
-      }
+      });
     },
   );
 
   it("4001 for a format NemoVideo does not take (URL upload): lists the accepted formats", async ({
     expect,
   }) => {
-    const h = await startFaultServer();
-    try {
+    await withFaultServer(async (h) => {
       const result = await h.call("upload_media", { urls: ["https://media.example/notes/plan.xyz"] });
       const text = resultText(result);
       expect(result.isError, text).toBe(true);
       expect(text).toMatch(/NemoVideo error 4001/);
       expect(text).toMatch(/Accepted formats: mp4, mov, avi, webm, mkv, jpg/);
       await checkAftermath(h, expect, {});
-    } finally {
-      await h.close();
-    }
+    });
   });
 
   it("4002 when the backend's size limit is hit mid-upload: suggests compressing or trimming", async ({
     expect,
   }) => {
-    const h = await startFaultServer({ sandboxOptions: { maxUploadBytes: 64 * 1024 } });
-    try {
+    await withFaultServer({ sandboxOptions: { maxUploadBytes: 64 * 1024 } }, async (h) => {
       const result = await h.call("upload_media", { paths: [await h.samplePath()] });
       const text = resultText(result);
       expect(result.isError, text).toBe(true);
       expect(text).toMatch(/NemoVideo error 4002/);
       expect(text).toMatch(/500 MB: compress the video or trim it/);
       await checkAftermath(h, expect, {});
-    } finally {
-      await h.close();
-    }
+    });
   });
 });
 
 // ---------------------------------------------------------------------------------------------------------
 // Streams: cut at every stage, error events, stalls, the hard limit
-
-function adk(parts: unknown[], extra: Record<string, unknown> = {}): TurnStep {
-  return { data: { author: "nemo_agent", content: { role: "model", parts }, ...extra } };
-}
-const toolCall = (name: string) => adk([{ functionCall: { id: `fc-${name}`, name, args: {} } }]);
-const say = (text: string, partial = false) => adk([{ text }], partial ? { partial: true } : {});
-
-const BGM_DRAFT = {
-  t: [
-    {
-      tt: 1,
-      m: { name: "BGM" },
-      sg: [{ id: "seg_9", st: 0, d: 10_000, m: { name: "Lo-fi", volume: 0.35 } }],
-    },
-  ],
-  d: 10_000,
-  m: {},
-};
 
 const STAGES: Record<string, TurnStep[]> = {
   "before any event": [],
@@ -650,8 +609,7 @@ describe.concurrent("streams", () => {
   it.for(CUTS)(
     "a stream cut $stage ($variant): recovered or failed after the polls, never re-sent",
     async ({ variant, steps }, { expect }) => {
-      const h = await startFaultServer();
-      try {
+      await withFaultServer(async (h) => {
         await h.call("create_session");
         const from = h.sandbox.requests.length;
         h.sandbox.scriptTurn({ steps });
@@ -677,9 +635,7 @@ describe.concurrent("streams", () => {
         }
         await checkAftermath(h, expect, {});
         expect(h.sandbox.state.runSseRequests).toBe(1);
-      } finally {
-        await h.close();
-      }
+      });
     },
   );
 
@@ -703,8 +659,7 @@ describe.concurrent("streams", () => {
   it.for(ERROR_EVENTS)(
     "an error event in the stream ($name): isError with the backend's words",
     async ({ steps, cause }, { expect }) => {
-      const h = await startFaultServer();
-      try {
+      await withFaultServer(async (h) => {
         await h.call("create_session");
         h.sandbox.scriptTurn({ steps: [...steps, { heartbeat: true }, { wait: 20 }] });
         const result = await h.call("send_message", { message: "generate a video", wait_seconds: 20 });
@@ -715,15 +670,12 @@ describe.concurrent("streams", () => {
         expect(plainWordsProblem(text), text).toBeUndefined();
         await checkAftermath(h, expect, {});
         expect(h.sandbox.state.runSseRequests).toBe(1);
-      } finally {
-        await h.close();
-      }
+      });
     },
   );
 
   it("a stall (heartbeats only past NEMO_STALL_MS) fails clearly, without re-sending", async ({ expect }) => {
-    const h = await startFaultServer({ env: { NEMO_STALL_MS: "250", NEMO_STREAM_TIMEOUT_MS: "10000" } });
-    try {
+    await withFaultServer({ env: { NEMO_STALL_MS: "250", NEMO_STREAM_TIMEOUT_MS: "10000" } }, async (h) => {
       await h.call("create_session");
       const beats: TurnStep[] = Array.from(
         { length: 40 },
@@ -740,14 +692,11 @@ describe.concurrent("streams", () => {
       expect(sc(result).activity).toEqual(["generate_video"]);
       await checkAftermath(h, expect, {});
       expect(h.sandbox.state.runSseRequests).toBe(1);
-    } finally {
-      await h.close();
-    }
+    });
   });
 
   it("the hard limit (NEMO_STREAM_TIMEOUT_MS) ends a hung stream clearly", async ({ expect }) => {
-    const h = await startFaultServer({ env: { NEMO_STREAM_TIMEOUT_MS: "400", NEMO_STALL_MS: "10000" } });
-    try {
+    await withFaultServer({ env: { NEMO_STREAM_TIMEOUT_MS: "400", NEMO_STALL_MS: "10000" } }, async (h) => {
       await h.call("create_session");
       h.sandbox.scriptTurn({
         steps: [toolCall("generate_video"), say("Working on it", true), { hang: true }],
@@ -758,29 +707,27 @@ describe.concurrent("streams", () => {
       expect(text).toMatch(/NemoVideo took longer than 400 ms on this message; it may still finish/);
       await checkAftermath(h, expect, {});
       expect(h.sandbox.state.runSseRequests).toBe(1);
-    } finally {
-      await h.close();
-    }
+    });
   });
 
   it("the hard limit also covers a /run_sse whose headers never come", async ({ expect }) => {
-    const h = await startFaultServer({ env: { NEMO_STREAM_TIMEOUT_MS: "400", NEMO_RECOVERY_POLL_MS: "20" } });
-    try {
-      await h.call("create_session");
-      h.sandbox.inject({ endpoint: "run_sse", kind: { type: "delay", ms: 1_500 } });
-      const started = Date.now();
-      const result = await h.call("send_message", { message: MUSIC, wait_seconds: 20 });
-      const text = resultText(result);
-      expect(result.isError, text).toBe(true);
-      expect(text).toMatch(/took longer than 400 ms|connection to NemoVideo dropped/);
-      expect(Date.now() - started).toBeLessThan(1_400);
-      expect(plainWordsProblem(text), text).toBeUndefined();
-      await checkAftermath(h, expect, {});
-      expect(h.sandbox.state.runSseRequests).toBe(1);
-      expect(h.turnsPlayed()).toBe(0);
-    } finally {
-      await h.close();
-    }
+    await withFaultServer(
+      { env: { NEMO_STREAM_TIMEOUT_MS: "400", NEMO_RECOVERY_POLL_MS: "20" } },
+      async (h) => {
+        await h.call("create_session");
+        h.sandbox.inject({ endpoint: "run_sse", kind: { type: "delay", ms: 1_500 } });
+        const started = Date.now();
+        const result = await h.call("send_message", { message: MUSIC, wait_seconds: 20 });
+        const text = resultText(result);
+        expect(result.isError, text).toBe(true);
+        expect(text).toMatch(/took longer than 400 ms|connection to NemoVideo dropped/);
+        expect(Date.now() - started).toBeLessThan(1_400);
+        expect(plainWordsProblem(text), text).toBeUndefined();
+        await checkAftermath(h, expect, {});
+        expect(h.sandbox.state.runSseRequests).toBe(1);
+        expect(h.turnsPlayed()).toBe(0);
+      },
+    );
   });
 });
 
@@ -796,8 +743,7 @@ describe.concurrent("renders and downloads", () => {
     h.sandbox.requests.filter((r) => r.method === "POST" && r.path === "/api/render/proxy/lambda").length;
 
   it("a render that fails once is submitted once more and completes (attempts 2)", async ({ expect }) => {
-    const h = await startFaultServer();
-    try {
+    await withFaultServer(async (h) => {
       await exportable(h);
       h.sandbox.state.failNextRenders(1);
       const result = await h.call("export_video", { wait_seconds: 20 });
@@ -808,16 +754,13 @@ describe.concurrent("renders and downloads", () => {
       expect(submits(h)).toBe(2);
       expect(await h.exportFiles()).toHaveLength(1);
       await checkAftermath(h, expect, {});
-    } finally {
-      await h.close();
-    }
+    });
   });
 
   it("a render that fails twice: isError naming the render failure, exactly two submits", async ({
     expect,
   }) => {
-    const h = await startFaultServer();
-    try {
+    await withFaultServer(async (h) => {
       await exportable(h);
       h.sandbox.state.failNextRenders(2);
       const result = await h.call("export_video", { wait_seconds: 20 });
@@ -835,14 +778,11 @@ describe.concurrent("renders and downloads", () => {
       const again = await h.call("export_video", { wait_seconds: 20 });
       expect(sc(again).status, resultText(again)).toBe("completed");
       expect(submits(h)).toBe(3);
-    } finally {
-      await h.close();
-    }
+    });
   });
 
   it("render status answering 5xx for a while: polled on, completed", async ({ expect }) => {
-    const h = await startFaultServer();
-    try {
+    await withFaultServer(async (h) => {
       await exportable(h);
       h.sandbox.inject({ endpoint: "render_status", kind: { type: "http", status: 500 } });
       h.sandbox.inject({ endpoint: "render_status", kind: { type: "http", status: 503 }, times: 2 });
@@ -850,16 +790,13 @@ describe.concurrent("renders and downloads", () => {
       expect(sc(result).status, resultText(result)).toBe("completed");
       expect(submits(h)).toBe(1);
       await checkAftermath(h, expect, {});
-    } finally {
-      await h.close();
-    }
+    });
   });
 
   it("a download that stops half way: isError, no partial file, and a later export works", async ({
     expect,
   }) => {
-    const h = await startFaultServer({ sandboxOptions: { renderOutputBytes: 3 * 1024 * 1024 } });
-    try {
+    await withFaultServer({ sandboxOptions: { renderOutputBytes: 3 * 1024 * 1024 } }, async (h) => {
       await exportable(h);
       h.sandbox.inject({ endpoint: "download", kind: { type: "truncated" } });
       const result = await h.call("export_video", { wait_seconds: 20 });
@@ -876,9 +813,7 @@ describe.concurrent("renders and downloads", () => {
       expect(out.bytes).toBe(3 * 1024 * 1024);
       expect(await h.exportFiles()).toEqual([basename(out.file)]);
       expect(await h.tempFiles()).toEqual([]);
-    } finally {
-      await h.close();
-    }
+    });
   });
 });
 
@@ -891,8 +826,7 @@ describe.concurrent("cancelling one call leaves concurrent calls alone", () => {
     { name: "the anonymous token, acquired once for both calls", endpoint: "token", setup: "fresh" },
   ];
   it.for(SHARED)("$name", async ({ endpoint, setup }, { expect }) => {
-    const h = await startFaultServer();
-    try {
+    await withFaultServer(async (h) => {
       await prepare(h, setup, expect);
       // the shared request is slow, so both calls wait on it
       h.sandbox.inject({ endpoint, kind: { type: "delay", ms: 300 } });
@@ -914,8 +848,6 @@ describe.concurrent("cancelling one call leaves concurrent calls alone", () => {
       expect(result.isError, text).toBeFalsy();
       expect(sc(result).session_id).toBe(await h.currentSession());
       await checkAftermath(h, expect, {});
-    } finally {
-      await h.close();
-    }
+    });
   });
 });

@@ -53,6 +53,19 @@ export interface FaultServer extends MemoryServer {
 
 export interface FaultServerOptions extends MemoryOptions {}
 
+/** Runs `test` against a fresh fault server and always closes it. */
+export async function withFaultServer(
+  ...args: [FaultServerOptions, (h: FaultServer) => Promise<void>] | [(h: FaultServer) => Promise<void>]
+): Promise<void> {
+  const [options, test] = args.length === 2 ? args : [{}, args[0]];
+  const h = await startFaultServer(options);
+  try {
+    await test(h);
+  } finally {
+    await h.close();
+  }
+}
+
 /** startMemoryServer with a sandbox log and the counters above. */
 export async function startFaultServer(options: FaultServerOptions = {}): Promise<FaultServer> {
   const sandboxLog: string[] = [];

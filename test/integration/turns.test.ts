@@ -8,6 +8,7 @@ import { Sessions } from "../../src/client/sessions.js";
 import { StateStore } from "../../src/client/store.js";
 import { startTurn, type TurnLimits, type TurnResult, type TurnUpdate } from "../../src/client/turns.js";
 import { type Sandbox, startSandbox, type TurnStep } from "../../src/sandbox/index.js";
+import { BGM_DRAFT, say, toolCall } from "../helpers/adk.js";
 
 const LIMITS: TurnLimits = { streamTimeoutMs: 3_000, stallMs: 1_000, recoveryPollMs: 40 };
 
@@ -52,12 +53,6 @@ function run(message: string, limits: Partial<TurnLimits> = {}, signal?: AbortSi
   return { turn, updates };
 }
 
-function adk(parts: unknown[], extra: Record<string, unknown> = {}) {
-  return { data: { author: "nemo_agent", content: { role: "model", parts }, ...extra } };
-}
-const call = (name: string) => adk([{ functionCall: { id: `fc-${name}`, name, args: {} } }]);
-const reply = (text: string, partial = false) => adk([{ text }], partial ? { partial: true } : {});
-
 const runSse = () => sandbox.requests.filter((r) => r.path === "/run_sse");
 const statePolls = () => sandbox.requests.filter((r) => r.path.startsWith("/api/state/"));
 const socketClosed = () => logs.some((l) => /^POST \/run_sse 200 cut/.test(l));
@@ -69,18 +64,6 @@ async function until(check: () => boolean, ms = 2_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
-
-const BGM_DRAFT = {
-  t: [
-    {
-      tt: 1,
-      m: { name: "BGM" },
-      sg: [{ id: "seg_9", st: 0, d: 10_000, m: { name: "Lo-fi", volume: 0.35 } }],
-    },
-  ],
-  d: 10_000,
-  m: {},
-};
 
 describe("startTurn against the sandbox", () => {
   it("runs the default voiceover turn: translated reply, activity, timeline summary", async () => {
@@ -136,7 +119,7 @@ describe("startTurn against the sandbox", () => {
   });
 
   it("reports an empty change list when a silent turn changed nothing", async () => {
-    sandbox.scriptTurn({ steps: [call("inspect"), { heartbeat: true }] });
+    sandbox.scriptTurn({ steps: [toolCall("inspect"), { heartbeat: true }] });
     const result = await run("look at it").turn.done;
 
     expect(result.status).toBe("completed");
@@ -193,11 +176,11 @@ describe("startTurn against the sandbox", () => {
   it("lets the final text replace the partial chunks, and keeps partials when no final text comes", async () => {
     sandbox.scriptTurn({
       steps: [
-        reply("Adding ", true),
-        reply("music…", true),
-        reply("Adding music now."),
-        reply("Done: ", true),
-        reply("Lo-fi at 35%.", true),
+        say("Adding ", true),
+        say("music…", true),
+        say("Adding music now."),
+        say("Done: ", true),
+        say("Lo-fi at 35%.", true),
       ],
     });
     const result = await run("add music").turn.done;
@@ -206,7 +189,7 @@ describe("startTurn against the sandbox", () => {
 
   it("fails the turn on an error event, with the backend's words", async () => {
     sandbox.scriptTurn({
-      steps: [call("generate_video"), { data: { error: "model overloaded" } }, reply("never")],
+      steps: [toolCall("generate_video"), { data: { error: "model overloaded" } }, say("never")],
     });
     const result = await run("make a video").turn.done;
 
@@ -249,7 +232,7 @@ describe("startTurn against the sandbox", () => {
   });
 
   it("completes with the reply when the state after the turn cannot be read", async () => {
-    sandbox.scriptTurn({ steps: [reply("All done."), { wait: 20 }] });
+    sandbox.scriptTurn({ steps: [say("All done."), { wait: 20 }] });
     const { turn } = startTurnInjectingOnStart("state", 500);
     const result = await turn.done;
 
@@ -260,7 +243,11 @@ describe("startTurn against the sandbox", () => {
 
   it("recovers a cut stream from the state without re-sending the message", async () => {
     sandbox.scriptTurn({
-      steps: [call("add_bgm"), reply("Adding background music; preview it in the timeline."), { cut: true }],
+      steps: [
+        toolCall("add_bgm"),
+        say("Adding background music; preview it in the timeline."),
+        { cut: true },
+      ],
     });
     sandbox.scriptTurn({ steps: [] }); // a re-send would play this, not the work below
     const { turn, updates } = run("add music", { recoveryPollMs: 60 });
@@ -284,7 +271,7 @@ describe("startTurn against the sandbox", () => {
   });
 
   it("recovers when the work lands in the draft right before the cut", async () => {
-    sandbox.scriptTurn({ steps: [call("add_bgm"), { setDraft: BGM_DRAFT }, { cut: true }] });
+    sandbox.scriptTurn({ steps: [toolCall("add_bgm"), { setDraft: BGM_DRAFT }, { cut: true }] });
     const result = await run("add music").turn.done;
 
     expect(result).toMatchObject({ status: "completed", recovered: true, reply: "" });
@@ -293,7 +280,7 @@ describe("startTurn against the sandbox", () => {
   });
 
   it("fails after exactly recoveryMaxPolls unchanged polls, still with one request", async () => {
-    sandbox.scriptTurn({ steps: [call("add_bgm"), { cut: true }] });
+    sandbox.scriptTurn({ steps: [toolCall("add_bgm"), { cut: true }] });
     const { turn, updates } = run("add music", { recoveryMaxPolls: 3, recoveryPollMs: 30 });
     const result = await turn.done;
 
@@ -358,7 +345,7 @@ describe("startTurn against the sandbox", () => {
     for (let i = 0; i < 20; i++)
       beats.push(i % 3 === 0 ? { comment: "ping" } : { heartbeat: true }, { wait: 30 });
     sandbox.scriptTurn({
-      steps: [call("generate_video"), { raw: "data:\n\n" }, ...beats, reply("too late")],
+      steps: [toolCall("generate_video"), { raw: "data:\n\n" }, ...beats, say("too late")],
     });
     const { turn, updates } = run("make a video", { stallMs: 150 });
     const result = await turn.done;
@@ -376,7 +363,7 @@ describe("startTurn against the sandbox", () => {
   it("resets the stall clock on every real event", async () => {
     const steps: TurnStep[] = [];
     for (let i = 0; i < 4; i++) {
-      steps.push({ heartbeat: true }, { wait: 50 }, { comment: "ping" }, { wait: 50 }, call(`tool_${i}`));
+      steps.push({ heartbeat: true }, { wait: 50 }, { comment: "ping" }, { wait: 50 }, toolCall(`tool_${i}`));
     }
     sandbox.scriptTurn({ steps });
     const result = await run("make a video", { stallMs: 250 }).turn.done;
@@ -386,7 +373,7 @@ describe("startTurn against the sandbox", () => {
   });
 
   it("times out after streamTimeoutMs and closes the socket", async () => {
-    sandbox.scriptTurn({ steps: [call("generate_video"), { hang: true }] });
+    sandbox.scriptTurn({ steps: [toolCall("generate_video"), { hang: true }] });
     const started = Date.now();
     const result = await run("make a video", { streamTimeoutMs: 500, stallMs: 10_000 }).turn.done;
 
@@ -403,7 +390,7 @@ describe("startTurn against the sandbox", () => {
   });
 
   it("cancels mid-stream at once and closes the socket", async () => {
-    sandbox.scriptTurn({ steps: [call("generate_video"), { hang: true }] });
+    sandbox.scriptTurn({ steps: [toolCall("generate_video"), { hang: true }] });
     const { turn, updates } = run("make a video");
     await until(() => updates.some((u) => u.type === "tool_call"));
     expect(turn.status).toBe("running");
@@ -463,7 +450,7 @@ describe("startTurn against the sandbox", () => {
   });
 
   it("wait(ms) gives undefined while running, then the result", async () => {
-    sandbox.scriptTurn({ steps: [call("add_bgm"), { wait: 300 }, reply("Done.")] });
+    sandbox.scriptTurn({ steps: [toolCall("add_bgm"), { wait: 300 }, say("Done.")] });
     const { turn } = run("add music");
 
     const t0 = Date.now();

@@ -1,5 +1,4 @@
 import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { z } from "zod";
 import type { ServerDeps } from "../context.js";
 import { guard, turnIdInput, waitSecondsInput } from "./common.js";
 import { followTurnProgress, turnOutput, turnResult } from "./turn-result.js";
