@@ -124,7 +124,7 @@ export function submitRender(ctx: RequestContext, deps: RenderDeps, userId: stri
 
 /** Moves a render one poll further: pending at 0, processing, then completed (or failed) at poll `steps`. */
 function advance(render: RenderRecord, steps: number): void {
-  if (render.status === "completed" || render.status === "failed") return;
+  if (render.status === "completed" || render.status === "failed" || render.status === "cancelled") return;
   render.polls += 1;
   if (render.polls >= steps) {
     if (render.fails) {
@@ -169,6 +169,20 @@ export function renderStatus(ctx: RequestContext, deps: RenderDeps, id: string):
     default:
       sendJson(ctx, 200, ok({ id: render.id, ...base, ...(output ? { output } : {}), ...error }));
   }
+}
+
+/** `POST /api/render/proxy/lambda/<id>/cancel`: stops a render still running; a finished one keeps its status. */
+export function cancelRender(ctx: RequestContext, deps: RenderDeps, id: string): void {
+  const render = deps.state.renders.get(id);
+  if (!render) {
+    sendJson(ctx, 404, fail(404, "render not found"));
+    return;
+  }
+  if (render.status === "pending" || render.status === "processing") {
+    render.status = "cancelled";
+    render.error = "render cancelled";
+  }
+  sendJson(ctx, 200, ok({ id: render.id, status: render.status }));
 }
 
 /** Streams a completed render with Content-Length; HEAD gets the headers only. */

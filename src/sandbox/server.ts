@@ -13,6 +13,7 @@ import {
   stringField,
 } from "./http.js";
 import {
+  cancelRender,
   downloadRender,
   fileOutput,
   findSampleVideo,
@@ -66,6 +67,8 @@ function matchRoute(method: string, path: string): Route | undefined {
     if (path === "/api/auth/claim-token") return route("claim", "", true);
     if (path === "/run_sse") return route("run_sse", "", true);
     if (path === "/api/render/proxy/lambda") return route("render_submit", "", true);
+    const cancel = /^\/api\/render\/proxy\/lambda\/([^/]+)\/cancel$/.exec(path);
+    if (cancel?.[1]) return route("render_cancel", decode(cancel[1]));
     const upload = /^\/api\/upload-video\/nemo_agent\/me\/([^/]+)$/.exec(path);
     if (upload?.[1]) return route("upload", decode(upload[1]));
   }
@@ -294,6 +297,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     render_status: (ctx, route) => {
       if (!authenticate(ctx)) return;
       renderStatus(ctx, renderDeps(), route.param);
+    },
+    render_cancel: (ctx, route) => {
+      if (!authenticate(ctx)) return;
+      cancelRender(ctx, renderDeps(), route.param);
     },
     download: async (ctx, route) => {
       // the CDN URL is public; the API fallback needs the token

@@ -51,9 +51,11 @@ export interface SessionRecord {
   uploads: UploadedFile[];
   /** Next segment number, for `seg_<n>` ids. */
   segmentSeq: number;
+  /** The agent asked a question (`ask_question`) and the next message is its answer. */
+  pendingQuestion?: { id: string; options: string[] };
 }
 
-export type RenderStatus = "pending" | "processing" | "completed" | "failed";
+export type RenderStatus = "pending" | "processing" | "completed" | "failed" | "cancelled";
 
 /** An export job. */
 export interface RenderRecord {

@@ -97,9 +97,23 @@ export function requestedDurationMs(message: string): number {
 /** Picks the default turn for a message by keywords, like the real agent's most common intents. */
 export function chooseDefaultTurn(message: string, ctx: TurnContext): DefaultTurn {
   const text = message.toLowerCase();
+  const pending = ctx.session.pendingQuestion;
+  if (pending) {
+    delete ctx.session.pendingQuestion;
+    // the answer: one of the options, or free words unless the message asks for something else
+    const voice = pending.options.find((o) => text.includes(o.toLowerCase()));
+    if (voice) return voiceoverTurn(ctx, voice);
+    if (!has(text, ["generate", "script", "music", "bgm", "title", "caption", "subtitle", "voiceover"]))
+      return voiceoverTurn(ctx, message.trim().slice(0, 80));
+  }
   // Generation first: "generate a video from my script with voiceover" asks for a whole video.
   if (has(text, ["generate", "script", "video from", "生成"])) return generateTurn(message, ctx);
-  if (has(text, ["voiceover", "voice over", "配音"])) return voiceoverTurn(ctx);
+  if (has(text, ["voiceover", "voice over", "配音"])) {
+    // "…and let me choose the voice": the agent asks which one before it spends anything
+    if (has(text, ["which voice", "choose", "pick", "ask me", "let me", "选择", "哪个"]))
+      return questionTurn(ctx);
+    return voiceoverTurn(ctx);
+  }
   if (has(text, ["music", "bgm", "背景音乐"])) return bgmTurn(ctx);
   if (has(text, ["title", "caption", "subtitle", "字幕"])) return textTurn(message, text, ctx);
   return chatTurn(ctx);
@@ -123,10 +137,31 @@ function coverMs(draft: Draft): number {
   return draft.d > 0 ? draft.d : DEFAULT_DURATION_MS;
 }
 
-function voiceoverTurn(ctx: TurnContext): DefaultTurn {
+/** The voices the question scenario offers. */
+export const VOICE_OPTIONS = ["Warm female (English)", "Calm male (English)", "Energetic narrator (English)"];
+
+/** The agent needs a choice first: one `ask_question` call, no response, and the stream ends. */
+function questionTurn(ctx: TurnContext): DefaultTurn {
+  const b = new TurnBuilder(ctx.stepMs);
+  ctx.session.pendingQuestion = { id: "voice", options: VOICE_OPTIONS };
+  b.pause();
+  b.call("ask_question", {
+    questions: [
+      {
+        id: "voice",
+        prompt: "Which voice should the voiceover use?",
+        options: VOICE_OPTIONS,
+        allow_multiple: false,
+      },
+    ],
+  });
+  return { tool: "ask_question", cost: 0, long: false, steps: b.steps };
+}
+
+function voiceoverTurn(ctx: TurnContext, voice = "natural"): DefaultTurn {
   const b = new TurnBuilder(ctx.stepMs);
   let duration = 0;
-  const id = b.call("generate_voiceover", { language: "en", voice: "natural", style: "warm" });
+  const id = b.call("generate_voiceover", { language: "en", voice, style: "warm" });
   b.pause();
   b.raw(": ping\n\n");
   b.pause();
@@ -140,7 +175,7 @@ function voiceoverTurn(ctx: TurnContext): DefaultTurn {
         st: 0,
         d: duration,
         m: {
-          name: "English voiceover",
+          name: voice === "natural" ? "English voiceover" : `${voice} voiceover`,
           volume: 1,
           src: `${ctx.baseUrl}/files/generated/vo_${randomId(4)}.mp3`,
         },

@@ -50,6 +50,7 @@ export type EndpointName =
   | "state"
   | "render_submit"
   | "render_status"
+  | "render_cancel"
   | "download";
 
 /** What an injected fault does to the request it matches. */

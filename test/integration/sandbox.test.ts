@@ -352,6 +352,29 @@ describe("sandbox: default turns", () => {
     expect(sb!.state.runSseRequests).toBe(1);
   });
 
+  it("question: a voiceover that leaves the voice open asks with ask_question; the answer runs it", async () => {
+    await start();
+    const token = await anonToken();
+    const sid = await newSession(token);
+    const asked = events((await runSse(token, sid, "Add a voiceover and let me choose the voice")).text);
+    const question = calls(asked)[0].functionCall;
+    expect(question.name).toBe("ask_question");
+    expect(question.args.questions[0]).toMatchObject({ id: "voice", allow_multiple: false });
+    expect(question.args.questions[0].options).toContain("Calm male (English)");
+    expect(parts(asked).some((p) => p.functionResponse)).toBe(false);
+    expect(texts(asked)).toEqual([]);
+    expect(await credits(token)).toEqual({ available: 100, frozen: 0, total: 100 });
+    expect((sb!.state.getDraft(sid) as any).t).toEqual([]);
+    const answered = events((await runSse(token, sid, "Calm male (English)")).text);
+    expect(calls(answered)[0].functionCall).toMatchObject({
+      name: "generate_voiceover",
+      args: { voice: "Calm male (English)" },
+    });
+    const vo = (sb!.state.getDraft(sid) as any).t.find((t: any) => t.m.name === "AI Voiceover");
+    expect(vo.sg[0].m.name).toBe("Calm male (English) voiceover");
+    expect(await credits(token)).toEqual({ available: 95, frozen: 0, total: 95 });
+  });
+
   it("generate: slow turn with heartbeats, 20 credits, three tracks and generated media", async () => {
     await start();
     const token = await anonToken();
@@ -796,6 +819,28 @@ describe("sandbox: renders", () => {
     expect(res.headers["content-type"]).toBe("video/mp4");
     expect(Number(res.headers["content-length"])).toBe(size);
     expect(Buffer.from(await res.body.arrayBuffer()).equals(readFileSync(SAMPLE))).toBe(true);
+  });
+
+  it("cancels a running render: later polls say cancelled, no download; a finished render stays finished", async () => {
+    await start({ renderSteps: 3 });
+    const token = await anonToken();
+    const sid = await exportableSession(token);
+    const { id } = await submitRender(token, sid);
+    await call("GET", `/api/render/proxy/lambda/${id}`, { token });
+    const cancelled = await call("POST", `/api/render/proxy/lambda/${id}/cancel`, { token });
+    expect(cancelled.json).toEqual({ code: 0, message: "success", data: { id, status: "cancelled" } });
+    for (let i = 0; i < 3; i += 1) {
+      const poll = (await call("GET", `/api/render/proxy/lambda/${id}`, { token })).json;
+      expect(poll.data.status).toBe("cancelled");
+      expect(poll.data.output).toBeUndefined();
+    }
+    expect((await call("GET", `/files/renders/${id}.mp4`)).status).toBe(404);
+    const done = await submitRender(token, sid, `${id}_b`);
+    for (let i = 0; i < 3; i += 1) await call("GET", `/api/render/proxy/lambda/${done.id}`, { token });
+    const late = await call("POST", `/api/render/proxy/lambda/${done.id}/cancel`, { token });
+    expect(late.json.data).toEqual({ id: done.id, status: "completed" });
+    expect((await call("POST", "/api/render/proxy/lambda/nope/cancel", { token })).status).toBe(404);
+    expect((await call("POST", `/api/render/proxy/lambda/${id}/cancel`)).status).toBe(401);
   });
 
   it("supports the success and top status shapes", async () => {
