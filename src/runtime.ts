@@ -5,7 +5,8 @@ import type { Config } from "./config.js";
 import type { Logger } from "./log.js";
 import type { ServerDeps } from "./server/context.js";
 import { FileAccess } from "./server/files.js";
-import { Jobs } from "./server/jobs.js";
+import { Jobs } from "./jobs/jobs.js";
+import { StateDirJobStore } from "./jobs/state-dir-store.js";
 import { listBundledSkills, resolveSkill, type SkillInfo } from "./skills.js";
 import { packageVersion } from "./version.js";
 
@@ -35,10 +36,12 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     logger,
     userAgent: `nemovideo-mcp/${version}`,
   });
-  const sessions = new Sessions(client);
+  const jobStore = new StateDirJobStore(store);
+  const sessions = new Sessions(client, jobStore);
   const jobs = new Jobs({
     client,
     sessions,
+    store: jobStore,
     logger,
     turnLimits: {
       streamTimeoutMs: config.streamTimeoutMs,

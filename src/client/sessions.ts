@@ -12,6 +12,14 @@ export interface Session {
   language: string;
 }
 
+/** Where the current session of each (API base URL, skill) is kept. */
+export interface SessionStore {
+  /** The current session of `skill` against `apiUrl`. */
+  getSession(apiUrl: string, skill: string): Promise<StoredSession | undefined>;
+  /** Makes `session` current (undefined forgets it). */
+  setSession(apiUrl: string, skill: string, session: StoredSession | undefined): Promise<void>;
+}
+
 /**
  * Creates sessions, makes claim links, and keeps one current session per skill in the state
  * directory. A session that vanished (1002) is replaced explicitly, never silently.
@@ -19,7 +27,14 @@ export interface Session {
 export class Sessions {
   private creating: Promise<Session> | undefined;
 
-  constructor(private readonly client: NemoClient) {}
+  private readonly store: SessionStore;
+
+  constructor(
+    private readonly client: NemoClient,
+    store?: SessionStore,
+  ) {
+    this.store = store ?? client.store;
+  }
 
   /** Creates a new session and makes it the current one for the active skill. */
   async create(language = "en", signal?: AbortSignal): Promise<Session> {
@@ -38,14 +53,14 @@ export class Sessions {
       language,
     };
     const stored: StoredSession = { ...session, createdAt: Date.now() };
-    await this.client.store.setSession(this.client.apiUrl, this.client.skill.name, stored);
+    await this.store.setSession(this.client.apiUrl, this.client.skill.name, stored);
     this.client.logger.info(`Created session ${session.sessionId}.`);
     return session;
   }
 
   /** The current session of the active skill, if one was persisted. */
   async current(): Promise<Session | undefined> {
-    const stored = await this.client.store.getSession(this.client.apiUrl, this.client.skill.name);
+    const stored = await this.store.getSession(this.client.apiUrl, this.client.skill.name);
     if (!stored) return undefined;
     this.client.noteUserId(stored.userId);
     return {

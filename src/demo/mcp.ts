@@ -3,7 +3,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { Progress } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
-import type { ExportView, TurnView } from "../server/jobs.js";
+import type { ExportView, TurnView } from "../jobs/views.js";
 import type { stateOutput } from "../server/tools/get-state.js";
 
 /** Keeps this much of the server's stderr for the failure report. */

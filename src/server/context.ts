@@ -4,7 +4,7 @@ import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import type { SkillInfo } from "../skills.js";
 import type { FileAccess } from "./files.js";
-import type { Jobs } from "./jobs.js";
+import type { Jobs } from "../jobs/jobs.js";
 
 /** Everything the MCP face needs; built once by the CLI (or by tests) and passed to createServer. */
 export interface ServerDeps {

@@ -115,7 +115,7 @@ export function enableToolTasks(
       );
       return {
         cancel: () => turn.cancel(),
-        finished: deps.jobs.finalTurn(turn.id).then(turnResult),
+        finished: deps.jobs.turns.final(turn.id).then(turnResult),
       };
     }),
   );
@@ -144,7 +144,7 @@ export function enableToolTasks(
         },
       );
       return {
-        cancel: () => deps.jobs.cancelExport(job.id),
+        cancel: () => job.cancel(),
         finished: job.done.then(() => exportResult(job.view())),
       };
     }),

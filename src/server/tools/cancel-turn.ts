@@ -26,7 +26,7 @@ export function registerCancelTurnTool(server: McpServer, deps: ServerDeps): Reg
     },
     async ({ turn_id }) =>
       guard(deps.logger, "cancel_turn", async () => {
-        const status = await deps.jobs.cancelTurn(turn_id);
+        const status = await deps.jobs.turns.cancel(turn_id);
         const final = status === "running" ? "cancelled" : status;
         const text =
           final === "cancelled"

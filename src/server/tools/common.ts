@@ -34,15 +34,6 @@ export function waitSecondsInput(defaultSeconds: number) {
     );
 }
 
-export const errorShape = z
-  .object({
-    kind: z.string(),
-    message: z.string(),
-    next_step: z.string().optional(),
-    code: z.number().optional(),
-  })
-  .optional();
-
 /** A successful result: structured content plus a short text for people. */
 export function ok<T extends Record<string, unknown>>(
   structuredContent: T,

@@ -1,25 +1,10 @@
 import { basename } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { z } from "zod";
 import type { RenderProgress } from "../../client/render.js";
-import type { ExportView } from "../jobs.js";
+import type { ExportView } from "../../jobs/views.js";
 import { mb, type ProgressExtra, ProgressReporter, sizeOf } from "../progress.js";
-import { errorShape, ok } from "./common.js";
-
-/** Output of export_video and get_export. */
-export const exportOutput = {
-  status: z.enum(["completed", "rendering", "failed", "cancelled"]),
-  render_id: z.string(),
-  session_id: z.string().optional(),
-  percent: z.number().optional(),
-  url: z.string().optional(),
-  file: z.string().optional(),
-  bytes: z.number().optional(),
-  project_url: z.string().optional(),
-  attempts: z.number().optional(),
-  error: errorShape,
-};
+import { ok } from "./common.js";
 
 /** Turns an ExportView into the tool result, with the downloaded MP4 as a resource_link. */
 export function exportResult(view: ExportView): CallToolResult {

@@ -1,10 +1,11 @@
 import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { exportFileName } from "../../client/download.js";
+import { exportOutput } from "../../jobs/views.js";
 import type { ServerDeps } from "../context.js";
-import type { ExportListener } from "../jobs.js";
+import type { ExportListener } from "../../jobs/export-jobs.js";
 import { guard, sessionIdInput, waitSecondsInput } from "./common.js";
-import { exportOutput, exportProgress, exportResult } from "./export-result.js";
+import { exportProgress, exportResult } from "./export-result.js";
 
 /** Checks the output folder, resolves the session and starts (or joins) its export job. */
 export async function startExportJob(
@@ -24,7 +25,7 @@ export async function startExportJob(
   return deps.sessions.run(
     args.session_id,
     (session) =>
-      deps.jobs.startExport(
+      deps.jobs.exports.start(
         { sessionId: session.sessionId, outputDir, fileName: args.file_name, quality: args.quality },
         onProgress,
       ),
@@ -86,14 +87,13 @@ export function registerExportVideoTool(server: McpServer, deps: ServerDeps): Re
           onProgress,
         );
         // Cancelling this call stops the local polling and download.
-        const onAbort = () => deps.jobs.cancelExport(job.id);
+        const onAbort = () => job.cancel();
         extra.signal.addEventListener("abort", onAbort, { once: true });
         try {
-          const view = await deps.jobs.waitExport(job.id, wait_seconds * 1000, extra.signal);
+          const view = await deps.jobs.exports.wait(job.id, wait_seconds * 1000, extra.signal);
           return exportResult(view);
         } finally {
           extra.signal.removeEventListener("abort", onAbort);
-          job.listeners.delete(onProgress);
         }
       }),
   );

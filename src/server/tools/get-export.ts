@@ -1,8 +1,9 @@
 import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
+import { exportOutput } from "../../jobs/views.js";
 import type { ServerDeps } from "../context.js";
 import { guard, waitSecondsInput } from "./common.js";
-import { exportOutput, exportProgress, exportResult } from "./export-result.js";
+import { exportProgress, exportResult } from "./export-result.js";
 
 /** get_export: picks up an export by render id, also after a restart; never re-submits. */
 export function registerGetExportTool(server: McpServer, deps: ServerDeps): RegisteredTool {
@@ -28,7 +29,7 @@ export function registerGetExportTool(server: McpServer, deps: ServerDeps): Regi
     },
     async ({ render_id, wait_seconds }, extra) =>
       guard(deps.logger, "get_export", async () => {
-        const view = await deps.jobs.waitExport(
+        const view = await deps.jobs.exports.wait(
           render_id,
           wait_seconds * 1000,
           extra.signal,

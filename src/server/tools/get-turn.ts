@@ -1,7 +1,8 @@
 import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { turnOutput } from "../../jobs/views.js";
 import type { ServerDeps } from "../context.js";
 import { guard, turnIdInput, waitSecondsInput } from "./common.js";
-import { followTurnProgress, turnOutput, turnResult } from "./turn-result.js";
+import { followTurnProgress, turnResult } from "./turn-result.js";
 
 /** get_turn: picks up a turn that went on in the background; never re-sends it. */
 export function registerGetTurnTool(server: McpServer, deps: ServerDeps): RegisteredTool {
@@ -23,7 +24,12 @@ export function registerGetTurnTool(server: McpServer, deps: ServerDeps): Regist
       guard(deps.logger, "get_turn", async () => {
         const follow = followTurnProgress(deps, extra);
         try {
-          const view = await deps.jobs.waitTurn(turn_id, wait_seconds * 1000, extra.signal, follow.onUpdate);
+          const view = await deps.jobs.turns.wait(
+            turn_id,
+            wait_seconds * 1000,
+            extra.signal,
+            follow.onUpdate,
+          );
           return turnResult(view);
         } finally {
           follow.stop();

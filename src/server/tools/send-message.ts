@@ -1,9 +1,10 @@
 import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { Turn, TurnUpdate } from "../../client/turns.js";
+import { turnOutput } from "../../jobs/views.js";
 import type { ServerDeps } from "../context.js";
 import { guard, sessionIdInput, waitSecondsInput } from "./common.js";
-import { followTurnProgress, turnOutput, turnResult } from "./turn-result.js";
+import { followTurnProgress, turnResult } from "./turn-result.js";
 
 /** Resolves the session and starts a turn as a background job. */
 export async function startTurnJob(
@@ -13,7 +14,7 @@ export async function startTurnJob(
   onUpdate?: (u: TurnUpdate) => void,
 ): Promise<Turn> {
   const session = await deps.sessions.resolve(args.session_id, signal);
-  return await deps.jobs.startTurn(session.sessionId, args.message, onUpdate);
+  return await deps.jobs.turns.start({ sessionId: session.sessionId, message: args.message, onUpdate });
 }
 
 /** send_message: one instruction to the backend agent, over SSE, in the background past wait_seconds. */
@@ -50,7 +51,7 @@ export function registerSendMessageTool(server: McpServer, deps: ServerDeps): Re
           const onAbort = () => turn.cancel();
           extra.signal.addEventListener("abort", onAbort, { once: true });
           try {
-            const view = await deps.jobs.waitTurn(turn.id, wait_seconds * 1000, extra.signal);
+            const view = await deps.jobs.turns.wait(turn.id, wait_seconds * 1000, extra.signal);
             return turnResult(view);
           } finally {
             extra.signal.removeEventListener("abort", onAbort);

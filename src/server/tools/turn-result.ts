@@ -1,23 +1,9 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { z } from "zod";
 import type { TurnUpdate } from "../../client/turns.js";
 import type { ServerDeps } from "../context.js";
-import type { TurnView } from "../jobs.js";
+import type { TurnView } from "../../jobs/views.js";
 import { type ProgressExtra, ProgressReporter } from "../progress.js";
-import { errorShape, fail, ok } from "./common.js";
-
-/** Output of send_message and get_turn. */
-export const turnOutput = {
-  status: z.enum(["completed", "running", "failed", "cancelled"]),
-  turn_id: z.string(),
-  session_id: z.string(),
-  reply: z.string(),
-  activity: z.array(z.string()),
-  changes: z.array(z.string()).optional(),
-  timeline: z.string().optional(),
-  recovered: z.boolean().optional(),
-  error: errorShape,
-};
+import { fail, ok } from "./common.js";
 
 /** Turns a TurnView into the tool result: failures are isError, running work says how to pick it up. */
 export function turnResult(view: TurnView): CallToolResult {

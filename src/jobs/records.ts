@@ -1,0 +1,30 @@
+import { z } from "zod";
+import { exportOutput, turnOutput } from "./views.js";
+
+/** A turn as persisted: its view plus what a restart needs to know. */
+export const TurnRecordSchema = z.object({
+  ...turnOutput,
+  kind: z.literal("turn"),
+  message_chars: z.number().optional(),
+  started_at: z.number().optional(),
+});
+
+/** An export as persisted (under every render id it submitted): its view plus where to save the file. */
+export const ExportRecordSchema = z.object({
+  ...exportOutput,
+  session_id: z.string(),
+  kind: z.literal("export"),
+  render_ids: z.array(z.string()).min(1),
+  output_dir: z.string(),
+  file_name: z.string().optional(),
+});
+
+/** Any persisted job record. */
+export const JobRecordSchema = z.discriminatedUnion("kind", [TurnRecordSchema, ExportRecordSchema]);
+
+/** A persisted turn. */
+export type TurnRecord = z.infer<typeof TurnRecordSchema>;
+/** A persisted export. */
+export type ExportRecord = z.infer<typeof ExportRecordSchema>;
+/** A persisted turn or export. */
+export type JobRecord = z.infer<typeof JobRecordSchema>;

@@ -1,0 +1,233 @@
+import { randomUUID } from "node:crypto";
+import type { NemoClient } from "../client/client.js";
+import { InvalidInputError, SessionNotFoundError } from "../client/errors.js";
+import type { Sessions } from "../client/sessions.js";
+import type { Turn, TurnLimits, TurnResult, TurnUpdate } from "../client/turns.js";
+import type { Logger } from "../log.js";
+import type { TurnRecord } from "./records.js";
+import type { JobStore } from "./store.js";
+import type { TurnView } from "./views.js";
+import { boundedWait } from "./wait.js";
+
+const MAX_FINISHED_IN_MEMORY = 50;
+
+// Loaded on first use, so that starting the server stays fast.
+const turnsModule = () => import("../client/turns.js");
+
+/** What turn jobs need. */
+export interface TurnJobsOptions {
+  client: NemoClient;
+  sessions: Sessions;
+  store: JobStore;
+  logger: Logger;
+  limits: TurnLimits;
+}
+
+/** What one turn is started with. */
+export interface TurnStart {
+  sessionId: string;
+  message: string;
+  /** Caps this turn's stream time below the configured limit. */
+  streamTimeoutMs?: number | undefined;
+  onUpdate?: ((u: TurnUpdate) => void) | undefined;
+}
+
+/** The view of a turn, running (`result` undefined) or finished. */
+export function turnView(turn: Turn, result: TurnResult | undefined): TurnView {
+  if (!result) {
+    return {
+      status: "running",
+      turn_id: turn.id,
+      session_id: turn.sessionId,
+      reply: "",
+      activity: [...turn.activity],
+    };
+  }
+  const view: TurnView = {
+    status: result.status,
+    turn_id: result.turnId,
+    session_id: result.sessionId,
+    reply: result.reply,
+    activity: result.activity,
+  };
+  if (result.changes) view.changes = result.changes;
+  if (result.timeline) view.timeline = result.timeline;
+  if (result.recovered) view.recovered = true;
+  if (result.error) {
+    view.error = { kind: result.error.kind, message: result.error.message };
+    if (result.error.nextStep) view.error.next_step = result.error.nextStep;
+    if (result.error.code !== undefined) view.error.code = result.error.code;
+  }
+  return view;
+}
+
+/**
+ * Turns as background jobs: they outlive the call that started them, are picked up by id with
+ * bounded waits, and are recorded in the job store (running, then finished).
+ */
+export class TurnJobs {
+  private readonly turns = new Map<string, Turn>();
+  /** Each turn's result after post-processing (1002 replacement, persistence); what waiters see. */
+  private readonly results = new Map<string, Promise<TurnResult>>();
+
+  constructor(private readonly options: TurnJobsOptions) {}
+
+  /** Starts a turn; refuses while another turn of the same session is still running. */
+  async start(request: TurnStart): Promise<Turn> {
+    const { startTurn } = await turnsModule();
+    const { store } = this.options;
+    const turnId = randomUUID();
+    const holder = await store.claimTurn(request.sessionId, turnId);
+    if (holder !== undefined) {
+      throw new InvalidInputError(
+        `A message is still being worked on in this session (turn ${holder}); sending another now could run and charge the work twice.`,
+        `Wait for it with get_turn (turn_id "${holder}"), or stop it with cancel_turn.`,
+      );
+    }
+    let turn: Turn;
+    try {
+      const limits =
+        request.streamTimeoutMs === undefined
+          ? this.options.limits
+          : {
+              ...this.options.limits,
+              streamTimeoutMs: Math.min(this.options.limits.streamTimeoutMs, request.streamTimeoutMs),
+            };
+      turn = startTurn(this.options.client, {
+        sessionId: request.sessionId,
+        message: request.message,
+        limits,
+        turnId,
+        ...(request.onUpdate ? { onUpdate: request.onUpdate } : {}),
+      });
+    } catch (err) {
+      await store.releaseTurn(request.sessionId, turnId);
+      throw err;
+    }
+    this.turns.set(turn.id, turn);
+    void this.persist(turn, undefined);
+    this.results.set(
+      turn.id,
+      turn.done.then((result) => this.finish(turn, result)),
+    );
+    return turn;
+  }
+
+  private async finish(turn: Turn, result: TurnResult): Promise<TurnResult> {
+    if (result.cause instanceof SessionNotFoundError && !result.cause.newSessionId) {
+      const replacement = await this.options.sessions.create().catch(() => undefined);
+      if (replacement) {
+        result.cause.replacedBy(turn.sessionId, replacement.sessionId);
+        result.error = {
+          kind: result.cause.kind,
+          message: result.cause.message,
+          ...(result.cause.nextStep ? { nextStep: result.cause.nextStep } : {}),
+          code: 1002,
+        };
+      }
+    }
+    await this.persist(turn, result);
+    await this.options.store.releaseTurn(turn.sessionId, turn.id).catch(() => {});
+    this.evictFinished();
+    return result;
+  }
+
+  /** Keeps at most MAX_FINISHED_IN_MEMORY finished turns in memory; older ones are read from the store. */
+  private evictFinished(): void {
+    const finished = [...this.turns.values()].filter((t) => t.status !== "running");
+    for (const turn of finished.slice(0, Math.max(0, finished.length - MAX_FINISHED_IN_MEMORY))) {
+      this.turns.delete(turn.id);
+      this.results.delete(turn.id);
+    }
+  }
+
+  private async persist(turn: Turn, result: TurnResult | undefined): Promise<void> {
+    const record: TurnRecord = {
+      kind: "turn",
+      message_chars: turn.message.length,
+      started_at: turn.startedAt,
+      ...turnView(turn, result),
+    };
+    try {
+      await this.options.store.saveTurn(record);
+    } catch (err) {
+      this.options.logger.warn(`Could not save turn ${turn.id}: ${(err as Error).message}`);
+    }
+  }
+
+  /** Waits up to `waitMs` for a turn (in memory, or recorded by an earlier run). */
+  async wait(
+    turnId: string,
+    waitMs: number,
+    signal?: AbortSignal,
+    onUpdate?: (u: TurnUpdate) => void,
+  ): Promise<TurnView> {
+    const turn = this.turns.get(turnId);
+    if (!turn) return this.recorded(turnId);
+    let stopFollowing = false;
+    if (onUpdate) {
+      void (async () => {
+        for await (const update of turn) {
+          if (stopFollowing) break;
+          onUpdate(update);
+        }
+      })().catch(() => {});
+    }
+    try {
+      const finished = this.results.get(turnId) ?? turn.done;
+      let result: TurnResult | undefined;
+      void finished.then((r) => {
+        result = r;
+      });
+      await boundedWait(finished, waitMs, signal);
+      return turnView(turn, result);
+    } finally {
+      stopFollowing = true;
+    }
+  }
+
+  private async recorded(turnId: string): Promise<TurnView> {
+    const record = await this.options.store.loadTurn(turnId);
+    if (!record) {
+      throw new InvalidInputError(
+        `No turn with id "${turnId}" is known.`,
+        "Use the turn_id that send_message returned.",
+      );
+    }
+    const { kind: _kind, message_chars: _chars, started_at: _started, ...view } = record;
+    if (view.status !== "running") return view;
+    // The stream belonged to a process that has ended; the backend may still have finished the work.
+    return {
+      ...view,
+      status: "failed",
+      error: {
+        kind: "stream_failed",
+        message: "The server restarted while this turn was running, so its stream was lost.",
+        next_step:
+          "Check get_state to see whether the edit landed before sending the message again (sending again spends credits again).",
+      },
+    };
+  }
+
+  /** The final view of a turn, once it has finished. */
+  async final(turnId: string): Promise<TurnView> {
+    const turn = this.turns.get(turnId);
+    const finished = this.results.get(turnId);
+    if (!turn || !finished) return this.recorded(turnId);
+    return turnView(turn, await finished);
+  }
+
+  /** Cancels a running turn; returns its final status. */
+  async cancel(turnId: string): Promise<TurnView["status"]> {
+    const turn = this.turns.get(turnId);
+    if (!turn) return (await this.recorded(turnId)).status;
+    if (turn.status === "running") turn.cancel();
+    const result = await (this.results.get(turnId) ?? turn.done);
+    return result.status;
+  }
+
+  /** Cancels every running turn (process shutdown). */
+  shutdown(): void {
+    for (const turn of this.turns.values()) if (turn.status === "running") turn.cancel();
+  }
+}

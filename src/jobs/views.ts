@@ -1,0 +1,57 @@
+import { z } from "zod";
+import { NemoError } from "../client/errors.js";
+
+/** The `error` member of every failed job view (and of the CLI's JSON failures). */
+export const errorShape = z
+  .object({
+    kind: z.string(),
+    message: z.string(),
+    next_step: z.string().optional(),
+    code: z.number().optional(),
+  })
+  .optional();
+
+/** Output schema of send_message and get_turn; printed as-is by `send --json`. */
+export const turnOutput = {
+  status: z.enum(["completed", "running", "failed", "cancelled"]),
+  turn_id: z.string(),
+  session_id: z.string(),
+  reply: z.string(),
+  activity: z.array(z.string()),
+  changes: z.array(z.string()).optional(),
+  timeline: z.string().optional(),
+  recovered: z.boolean().optional(),
+  error: errorShape,
+};
+
+/** Output schema of export_video and get_export; printed as-is by `export --json`. */
+export const exportOutput = {
+  status: z.enum(["completed", "rendering", "failed", "cancelled"]),
+  render_id: z.string(),
+  session_id: z.string().optional(),
+  percent: z.number().optional(),
+  url: z.string().optional(),
+  file: z.string().optional(),
+  bytes: z.number().optional(),
+  project_url: z.string().optional(),
+  attempts: z.number().optional(),
+  error: errorShape,
+};
+
+/** A job's failure as reported: kind, message, next step, backend code. */
+export type ErrorView = NonNullable<z.infer<typeof errorShape>>;
+/** What a turn job reports (send_message, get_turn, `send`). */
+export type TurnView = z.infer<z.ZodObject<typeof turnOutput>>;
+/** What an export job reports (export_video, get_export, `export`). */
+export type ExportView = z.infer<z.ZodObject<typeof exportOutput>>;
+
+/** The error view of any failure. */
+export function errorView(err: unknown): ErrorView {
+  if (err instanceof NemoError) {
+    const view: ErrorView = { kind: err.kind, message: err.message };
+    if (err.nextStep) view.next_step = err.nextStep;
+    if (err.code !== undefined) view.code = err.code;
+    return view;
+  }
+  return { kind: "internal", message: err instanceof Error ? err.message : String(err) };
+}
