@@ -9,6 +9,8 @@ const HELP = `nemovideo-mcp ${packageVersion()}: MCP server and CLI for the Nemo
 
 Usage:
   nemovideo-mcp [--skill <name|path>]        serve MCP over stdio (for Claude Desktop, Cursor, VS Code, ...)
+  nemovideo-mcp --http [--port 3000] [--host 127.0.0.1] [--http-auth bearer|none]
+                                             serve MCP over Streamable HTTP (POST /mcp, GET /healthz) for many users
   nemovideo-mcp sandbox [--port N]           run the local NemoVideo sandbox backend
   nemovideo-mcp credits                      credit balance
   nemovideo-mcp session [--new] [--language xx]   current (or a new) session and its project link
@@ -28,13 +30,17 @@ Options:
   --language <xx>       session: language of the new session (default en)
   --out <dir>           export: folder for the MP4 (default NEMO_OUTPUT_DIR or ./nemovideo-exports)
   --wait <seconds>      send: give up waiting after this long (the backend may still finish)
-  --port <n>            sandbox: port to listen on (default: a free one)
+  --http                serve Streamable HTTP instead of stdio (each request: Authorization: Bearer <token>)
+  --http-auth <mode>    http: bearer (default) or none (loopback host only: uses NEMO_TOKEN or an anonymous token)
+  --port <n>            http: port (default NEMO_HTTP_PORT or 3000); sandbox: port (default: a free one)
+  --host <host>         http: interface (default NEMO_HTTP_HOST or 127.0.0.1); sandbox: interface
   -h, --help            show this help
   -v, --version         print the version
 
 Environment: NEMO_TOKEN, NEMO_API_URL, NEMO_WEB_URL, NEMO_SKILL, NEMO_STATE_DIR, NEMO_OUTPUT_DIR,
 NEMO_ALLOWED_DIRS, NEMO_RENDER_POLL_MS, NEMO_RENDER_MAX_POLLS, NEMO_RECOVERY_POLL_MS, NEMO_STALL_MS,
-NEMO_STREAM_TIMEOUT_MS, NEMO_RETRY_429_MS, NEMO_LOG_LEVEL (see README).
+NEMO_STREAM_TIMEOUT_MS, NEMO_RETRY_429_MS, NEMO_LOG_LEVEL, NEMO_HTTP_PORT, NEMO_HTTP_HOST, NEMO_REDIS_URL,
+NEMO_TAKEOVER_MS, NEMO_HTTP_SECRET (see README).
 `;
 
 const OPTIONS = {
@@ -49,6 +55,8 @@ const OPTIONS = {
   json: { type: "boolean" },
   language: { type: "string" },
   wait: { type: "string" },
+  http: { type: "boolean" },
+  "http-auth": { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
 } as const;
@@ -86,7 +94,40 @@ async function main(argv: string[]): Promise<number> {
     const { runCommand } = await import("./commands/index.js");
     return runCommand(command, rest, values, flags);
   }
+  if (values.http) {
+    const auth = values["http-auth"] ?? "bearer";
+    if (auth !== "bearer" && auth !== "none") {
+      process.stderr.write("nemovideo-mcp: --http-auth must be 'bearer' or 'none'\n");
+      return 2;
+    }
+    return serveHttp({ ...flags, httpPort: values.port, httpHost: values.host }, auth);
+  }
   return serve(flags);
+}
+
+async function serveHttp(flags: ConfigOverrides, auth: "bearer" | "none"): Promise<number> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env, flags);
+  } catch (err) {
+    process.stderr.write(`nemovideo-mcp: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const logger = new Logger(config.logLevel as LogLevel);
+  // A failed call must never take the process down: log stray errors and keep serving.
+  process.on("unhandledRejection", (reason) => logger.error(`Unhandled rejection: ${String(reason)}`));
+  process.on("uncaughtException", (err) => logger.error(`Uncaught exception: ${err.stack ?? err.message}`));
+  const { serveHttp: run } = await import("./http/main.js");
+  try {
+    await run(config, logger, auth);
+  } catch (err) {
+    if (err instanceof SkillError || err instanceof ConfigError) {
+      process.stderr.write(`nemovideo-mcp: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  return 0;
 }
 
 async function serve(flags: ConfigOverrides): Promise<number> {

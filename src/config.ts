@@ -42,6 +42,21 @@ const ConfigSchema = z.object({
     .nonnegative("NEMO_RETRY_429_MS must be 0 or more"),
   requestTimeoutMs: positiveInt("NEMO_REQUEST_TIMEOUT_MS"),
   stillWorkingMs: positiveInt("NEMO_STILL_WORKING_MS"),
+  httpPort: z.coerce
+    .number({ error: "NEMO_HTTP_PORT must be a number" })
+    .int("NEMO_HTTP_PORT must be a whole number")
+    .min(0, "NEMO_HTTP_PORT must be 0-65535")
+    .max(65535, "NEMO_HTTP_PORT must be 0-65535"),
+  httpHost: z.string().min(1),
+  redisUrl: z
+    .url({ protocol: /^rediss?$/, error: "NEMO_REDIS_URL must be a redis:// or rediss:// URL" })
+    .optional(),
+  takeoverMs: positiveInt("NEMO_TAKEOVER_MS"),
+  httpSecret: z.string().optional(),
+  /** True when NEMO_ALLOWED_DIRS was set (hosted mode refuses local paths otherwise). */
+  allowedDirsSet: z.boolean(),
+  /** True when NEMO_OUTPUT_DIR (or --out) was set (hosted mode downloads exports only then). */
+  outputDirSet: z.boolean(),
   logLevel: z.enum(LOG_LEVELS, { error: `NEMO_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` }),
 });
 
@@ -55,6 +70,8 @@ export interface ConfigOverrides {
   outputDir?: string | undefined;
   apiUrl?: string | undefined;
   logLevel?: string | undefined;
+  httpPort?: string | undefined;
+  httpHost?: string | undefined;
 }
 
 export const DEFAULTS = {
@@ -69,6 +86,9 @@ export const DEFAULTS = {
   retry429Ms: 30_000,
   requestTimeoutMs: 60_000,
   stillWorkingMs: 120_000,
+  httpPort: 3000,
+  httpHost: "127.0.0.1",
+  takeoverMs: 30_000,
   logLevel: "info",
 } as const;
 
@@ -107,6 +127,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigOv
     retry429Ms: e("NEMO_RETRY_429_MS") ?? DEFAULTS.retry429Ms,
     requestTimeoutMs: e("NEMO_REQUEST_TIMEOUT_MS") ?? DEFAULTS.requestTimeoutMs,
     stillWorkingMs: e("NEMO_STILL_WORKING_MS") ?? DEFAULTS.stillWorkingMs,
+    httpPort: flags.httpPort ?? e("NEMO_HTTP_PORT") ?? DEFAULTS.httpPort,
+    httpHost: flags.httpHost ?? e("NEMO_HTTP_HOST") ?? DEFAULTS.httpHost,
+    redisUrl: e("NEMO_REDIS_URL"),
+    takeoverMs: e("NEMO_TAKEOVER_MS") ?? DEFAULTS.takeoverMs,
+    httpSecret: e("NEMO_HTTP_SECRET"),
+    allowedDirsSet: allowed !== undefined,
+    outputDirSet: (flags.outputDir ?? e("NEMO_OUTPUT_DIR")) !== undefined,
     logLevel: (flags.logLevel ?? e("NEMO_LOG_LEVEL") ?? DEFAULTS.logLevel).toLowerCase(),
   };
   const parsed = ConfigSchema.safeParse(raw);

@@ -1,4 +1,5 @@
 import type { LogLevel } from "./config.js";
+import { currentUser } from "./request-context.js";
 
 const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, notice: 2, warning: 3, error: 4 };
 
@@ -17,6 +18,9 @@ export function addSecret(secret: string | undefined): void {
 export function redact(text: string): string {
   let out = text;
   for (const s of secrets) out = out.split(s).join("[redacted]");
+  // Hosted mode: the bearer of the request being served, whatever its shape.
+  const user = currentUser();
+  if (user) out = out.split(user.token).join("[redacted]");
   return out.replace(TOKEN_PATTERN, "[redacted]");
 }
 

@@ -18,8 +18,20 @@ export interface Runtime extends ServerDeps {
   skills: SkillInfo[];
 }
 
+/** How the runtime serves: hosted (HTTP, many users) or for the one local user. */
+export interface RuntimeMode {
+  /** Streamable HTTP for many users: no MCP roots, local paths and downloads only when configured. */
+  hosted?: boolean;
+  /** Act only with the bearer of the request being served (never NEMO_TOKEN or an anonymous token). */
+  requestTokensOnly?: boolean;
+}
+
 /** Builds the client, session store, jobs and file access for a configuration. */
-export async function createRuntime(config: Config, logger: Logger): Promise<Runtime> {
+export async function createRuntime(
+  config: Config,
+  logger: Logger,
+  mode: RuntimeMode = {},
+): Promise<Runtime> {
   // SKILL_SOURCE reaches the skill loader only through the configuration.
   const env: NodeJS.ProcessEnv = config.skillPlatform ? { SKILL_SOURCE: config.skillPlatform } : {};
   const skill = await resolveSkill(config.skill, { env });
@@ -35,6 +47,7 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     store,
     logger,
     userAgent: `nemovideo-mcp/${version}`,
+    requestTokensOnly: mode.requestTokensOnly === true,
   });
   const jobStore = new StateDirJobStore(store);
   const sessions = new Sessions(client, jobStore);
@@ -51,7 +64,13 @@ export async function createRuntime(config: Config, logger: Logger): Promise<Run
     renderPollMs: config.renderPollMs,
     renderMaxPolls: config.renderMaxPolls,
   });
-  const files = new FileAccess(config.allowedDirs, config.outputDir, logger);
+  const files = new FileAccess(
+    config.allowedDirs,
+    config.outputDir,
+    logger,
+    undefined,
+    mode.hosted ? { localPaths: config.allowedDirsSet, downloads: config.outputDirSet } : undefined,
+  );
   return {
     config,
     skill,

@@ -1,5 +1,6 @@
 import { addSecret } from "../log.js";
-import { MissingClientIdError, RateLimitError } from "./errors.js";
+import { currentUser } from "../request-context.js";
+import { AuthError, MissingClientIdError, RateLimitError } from "./errors.js";
 import { sleep, waitShared } from "./poll.js";
 import type { AnonymousToken } from "./schemas.js";
 import type { StateStore } from "./store.js";
@@ -21,6 +22,8 @@ export interface TokenProviderOptions {
   store: StateStore;
   /** NEMO_TOKEN: used as is, never cached. */
   userToken?: string | undefined;
+  /** Hosted mode: only the token of the request being served is used (never NEMO_TOKEN or an anonymous one). */
+  requestTokensOnly?: boolean | undefined;
   /** NEMO_CLIENT_ID: used instead of the persisted id. */
   clientId?: string | undefined;
   retry429Ms: number;
@@ -45,9 +48,9 @@ export class TokenProvider {
     addSecret(options.userToken);
   }
 
-  /** True when the user supplied NEMO_TOKEN. */
+  /** True when the user supplied the token (NEMO_TOKEN, or the bearer of a hosted request). */
   get isUserToken(): boolean {
-    return this.options.userToken !== undefined;
+    return this.options.userToken !== undefined || currentUser() !== undefined;
   }
 
   /** The client id sent as X-Client-Id. */
@@ -57,6 +60,15 @@ export class TokenProvider {
 
   /** The token to use now, acquiring an anonymous one when none is cached. */
   async get(signal?: AbortSignal): Promise<ActiveToken> {
+    // A hosted request carries its user's token; it wins over anything this process holds.
+    const user = currentUser();
+    if (user) return { token: user.token, anonymous: false };
+    if (this.options.requestTokensOnly) {
+      throw new AuthError(
+        "This server only acts with the bearer token of the request, and none was given.",
+        "Send your NemoVideo token as 'Authorization: Bearer <token>'.",
+      );
+    }
     if (this.options.userToken) return { token: this.options.userToken, anonymous: false };
     if (this.memo) return this.memo;
     // Shared by concurrent callers, so it does not follow any one caller's signal.
@@ -68,7 +80,7 @@ export class TokenProvider {
 
   /** Forgets `token` after the backend rejected it (1001); the next get() acquires a new one. */
   async invalidate(token: string): Promise<void> {
-    if (this.options.userToken) return;
+    if (this.options.userToken || currentUser()) return;
     if (this.memo?.token === token) this.memo = undefined;
     const cached = await this.options.store.getToken(this.options.apiUrl);
     if (cached?.token === token) await this.options.store.setToken(this.options.apiUrl, undefined);

@@ -35,6 +35,8 @@ export interface NemoClientOptions {
   logger?: Logger;
   dispatcher?: Dispatcher;
   userAgent?: string;
+  /** Hosted mode: act only with the bearer token of the request being served. */
+  requestTokensOnly?: boolean;
 }
 
 /** A request body that can be produced again for the single retry after an auth failure. */
@@ -132,6 +134,7 @@ export class NemoClient {
       apiUrl: options.config.apiUrl,
       store: options.store,
       userToken: options.config.token,
+      requestTokensOnly: options.requestTokensOnly,
       clientId: options.config.clientId,
       retry429Ms: options.config.retry429Ms,
       requestToken: (clientId, signal) => this.requestToken(clientId, signal),

@@ -13,6 +13,14 @@ export function isInside(parent: string, child: string): boolean {
   return rel === "" || (!rel.startsWith(`..${sep}`) && rel !== ".." && !isAbsolute(rel));
 }
 
+/** Hosted mode: the server's disk is not the user's; local paths and downloads only where configured. */
+export interface HostedFiles {
+  /** NEMO_ALLOWED_DIRS was set: `paths` may read inside it. */
+  localPaths: boolean;
+  /** NEMO_OUTPUT_DIR was set: exports are downloaded there; otherwise only their URL is returned. */
+  downloads: boolean;
+}
+
 /**
  * Where uploads may read from and exports may write to: the client's MCP roots when it offers
  * them (refreshed when they change), else NEMO_ALLOWED_DIRS, else the working and home folders.
@@ -25,10 +33,13 @@ export class FileAccess {
     readonly outputDir: string,
     private readonly logger: Logger,
     private rootsSource?: RootsSource,
+    readonly hosted?: HostedFiles,
   ) {}
 
   /** Sets where MCP roots come from (once the client has connected) and forgets cached roots. */
   useRoots(source: RootsSource | undefined): void {
+    // A hosted client's roots name folders on its own machine, not on this server.
+    if (this.hosted) return;
     this.rootsSource = source;
     this.roots = undefined;
   }
@@ -40,6 +51,14 @@ export class FileAccess {
 
   /** The allowed upload roots, resolved with realpath. */
   allowedRoots(): Promise<string[]> {
+    if (this.hosted && !this.hosted.localPaths) {
+      return Promise.reject(
+        new InvalidInputError(
+          "This hosted server does not read local files: `paths` name files on the server, not on your machine.",
+          "Upload by URL with `urls` instead (a public or signed link to the file).",
+        ),
+      );
+    }
     this.roots ??= this.loadRoots().catch((err) => {
       this.roots = undefined;
       throw err;

@@ -1,6 +1,7 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { RootsListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { LogLevel } from "../config.js";
+import { currentUser } from "../request-context.js";
 import type { SkillInfo } from "../skills.js";
 import type { ServerDeps } from "./context.js";
 import { registerPrompts } from "./prompts.js";
@@ -43,9 +44,11 @@ export function createServer(deps: ServerDeps, skills: SkillInfo[] = [deps.skill
   registerResources(server, deps, skills);
   registerPrompts(server, skills);
 
-  // MCP logging: every log record also goes to the client once it is connected.
+  // MCP logging: every log record also goes to the client once it is connected; when hosted, only
+  // the records logged while serving this client's own user (never another user's).
+  const owner = currentUser()?.owner;
   const removeSink = deps.logger.addSink((level, message, data) => {
-    if (!server.isConnected()) return;
+    if (!server.isConnected() || currentUser()?.owner !== owner) return;
     server.server
       .sendLoggingMessage({
         level: MCP_LEVEL[level],

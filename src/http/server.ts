@@ -1,0 +1,156 @@
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import type { Logger } from "../log.js";
+import { type RequestUser, runAsUser } from "../request-context.js";
+import type { ServerDeps } from "../server/context.js";
+import { createServer } from "../server/server.js";
+import type { SkillInfo } from "../skills.js";
+import { bearerToken, ownerOf } from "./auth.js";
+
+/** The owner name of every request when `--http-auth none` lets one local person in without a bearer. */
+export const LOCAL_OWNER = "local";
+
+export interface HttpFaceOptions {
+  host: string;
+  port: number;
+  /** "bearer": every /mcp request must carry the user's token; "none": loopback only, the local token. */
+  auth: "bearer" | "none";
+  /** Key of the owner hash (shared by every instance, so one token names one owner everywhere). */
+  secret: string;
+  /** Where jobs live, reported by /healthz. */
+  store: "redis" | "memory";
+  version: string;
+  skills: SkillInfo[];
+  logger: Logger;
+  /** The dependencies for one request's MCP server, scoped to its user. */
+  depsFor: (user: RequestUser | undefined) => ServerDeps;
+}
+
+/** A running HTTP face. */
+export interface HttpFace {
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting, lets requests in flight finish (at most `graceMs`), then closes every socket. */
+  stop(graceMs: number): Promise<void>;
+}
+
+const JSON_TYPE = { "content-type": "application/json" };
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  if (res.headersSent) return;
+  res.writeHead(status, { ...JSON_TYPE, ...headers });
+  res.end(JSON.stringify(body));
+}
+
+function rpcError(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+) {
+  sendJson(res, status, { jsonrpc: "2.0", error: { code: -32000, message }, id: null }, headers);
+}
+
+/**
+ * Streamable HTTP on `POST /mcp` in stateless mode (one MCP server per request, so any instance
+ * answers any request), `GET /healthz`, and per-request bearer auth.
+ */
+export async function startHttpFace(options: HttpFaceOptions): Promise<HttpFace> {
+  const { logger } = options;
+  const inflight = new Set<Promise<void>>();
+  let stopping = false;
+
+  const serveMcp = async (req: IncomingMessage, res: ServerResponse) => {
+    const token = bearerToken(req);
+    if (!token && options.auth === "bearer") {
+      // Nothing reaches the backend without the user's own token.
+      rpcError(res, 401, "Send your NemoVideo token as 'Authorization: Bearer <token>'.", {
+        "www-authenticate": 'Bearer realm="nemovideo-mcp"',
+      });
+      return;
+    }
+    const user = token ? { token, owner: ownerOf(token, options.secret) } : undefined;
+    const run = async () => {
+      const server = createServer(options.depsFor(user), options.skills);
+      const transport = new StreamableHTTPServerTransport({}); // no sessionIdGenerator: stateless;
+      res.on("close", () => {
+        void transport.close().catch(() => {});
+        void server.close().catch(() => {});
+      });
+      await server.connect(transport);
+      await transport.handleRequest(req, res);
+    };
+    await (user ? runAsUser(user, run) : run());
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (path === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
+      sendJson(res, 200, {
+        status: stopping ? "stopping" : "ok",
+        version: options.version,
+        store: options.store,
+      });
+      return;
+    }
+    if (path !== "/mcp") {
+      sendJson(res, 404, { error: "Not found: the MCP endpoint is POST /mcp, health is GET /healthz." });
+      return;
+    }
+    if (req.method !== "POST") {
+      // Stateless: no standalone SSE stream and no session to delete.
+      rpcError(res, 405, "Method not allowed: this server is stateless; use POST /mcp.", { allow: "POST" });
+      return;
+    }
+    if (stopping) {
+      rpcError(res, 503, "This instance is shutting down; retry the request.", { "retry-after": "1" });
+      return;
+    }
+    await serveMcp(req, res);
+  };
+
+  const http = createHttpServer((req, res) => {
+    const done = handle(req, res).catch((err: unknown) => {
+      logger.error(`HTTP request failed: ${err instanceof Error ? err.message : String(err)}`);
+      rpcError(res, 500, "Internal server error.");
+    });
+    const tracked = done.finally(() => inflight.delete(tracked));
+    inflight.add(tracked);
+  });
+  // Long tool calls stream progress for up to 15 minutes; Node's default request timeout would cut them.
+  http.requestTimeout = 0;
+  http.headersTimeout = 30_000;
+  http.keepAliveTimeout = 5_000;
+
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(options.port, options.host, () => {
+      http.off("error", reject);
+      resolve();
+    });
+  });
+  const address = http.address() as AddressInfo;
+  const hostPart = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const url = `http://${hostPart}:${address.port}`;
+
+  return {
+    url,
+    port: address.port,
+    async stop(graceMs: number) {
+      stopping = true;
+      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeIdleConnections();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...inflight]),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        }),
+      ]);
+      if (timer) clearTimeout(timer);
+      http.closeAllConnections();
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,217 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdir, mkdtemp } from "node:fs/promises";
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
+import { type AddressInfo, connect, createServer as createNetServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { CLI, FIXTURES } from "./mcp-child.js";
+
+/** A free TCP port on 127.0.0.1 (closed again before it is returned). */
+export async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A real redis-server on a free loopback port, persistence off. */
+export interface RedisServer {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Starts `redis-server` on a free port with `--save "" --appendonly no` and waits until it accepts connections. */
+export async function startRedis(): Promise<RedisServer> {
+  const port = await freePort();
+  const child = spawn(
+    "redis-server",
+    [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--loglevel",
+      "warning",
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let output = "";
+  child.stdout?.on("data", (c: Buffer) => {
+    output += c.toString();
+  });
+  child.stderr?.on("data", (c: Buffer) => {
+    output += c.toString();
+  });
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`redis-server exited: ${output}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, "127.0.0.1");
+      s.once("connect", () => s.write("PING\r\n"));
+      s.once("data", (d) => {
+        s.destroy();
+        resolve(d.toString().startsWith("+PONG"));
+      });
+      s.once("error", () => resolve(false));
+    });
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`redis-server did not start: ${output}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    stop: () => stopProcess(child, "SIGTERM"),
+  };
+}
+
+/** Sends `signal` and waits (bounded) for the process to exit. */
+export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** One `nemovideo-mcp --http` process. */
+export interface HttpInstance {
+  url: string;
+  child: ChildProcess;
+  stderr: () => string;
+  /** SIGTERM and wait. */
+  stop(): Promise<void>;
+  /** SIGKILL and wait. */
+  kill(): Promise<void>;
+}
+
+/** Spawns the built CLI with `--http` on a free port and waits for its "serving" line. */
+export async function startHttpInstance(
+  env: Record<string, string>,
+  args: string[] = [],
+  dir?: string,
+): Promise<HttpInstance> {
+  const home = dir ?? (await mkdtemp(join(tmpdir(), "nemo-http-")));
+  await mkdir(join(home, "state"), { recursive: true });
+  const child = spawn(process.execPath, [CLI, "--http", "--port", "0", ...args], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: home,
+      NEMO_STATE_DIR: join(home, "state"),
+      NEMO_WEB_URL: "https://nemovideo.test",
+      NEMO_RENDER_POLL_MS: "20",
+      NEMO_RENDER_MAX_POLLS: "50",
+      NEMO_RECOVERY_POLL_MS: "100",
+      NEMO_STALL_MS: "5000",
+      NEMO_STREAM_TIMEOUT_MS: "30000",
+      NEMO_RETRY_429_MS: "20",
+      NEMO_LOG_LEVEL: "debug",
+      ...env,
+    },
+    cwd: home,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  let stdout = "";
+  child.stdout?.on("data", (c: Buffer) => {
+    stdout += c.toString();
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`instance did not start:\n${stderr}`)), 15_000);
+    child.stderr?.on("data", (c: Buffer) => {
+      stderr += c.toString();
+      const match = /serving Streamable HTTP on (http:\/\/\S+)\/mcp/.exec(stderr);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`instance exited with ${code}:\n${stderr}`));
+    });
+  });
+  return {
+    url,
+    child,
+    stderr: () => stderr + stdout,
+    stop: () => stopProcess(child, "SIGTERM"),
+    kill: () => stopProcess(child, "SIGKILL"),
+  };
+}
+
+/** A round-robin HTTP proxy: consecutive requests go to consecutive targets; it records who served what. */
+export interface RoundRobinProxy {
+  url: string;
+  /** Index of the target that served each request, in arrival order. */
+  served: number[];
+  /** Targets taken out of the rotation (e.g. a killed instance). */
+  down: Set<number>;
+  close(): Promise<void>;
+}
+
+/** Starts the proxy on a free loopback port. */
+export async function startProxy(targets: string[]): Promise<RoundRobinProxy> {
+  let next = 0;
+  const served: number[] = [];
+  const down = new Set<number>();
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let index = next % targets.length;
+    for (let i = 0; i < targets.length && down.has(index); i++) index = (index + 1) % targets.length;
+    next = index + 1;
+    served.push(index);
+    const target = new URL(req.url ?? "/", targets[index]);
+    const upstream = request(target, { method: req.method, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    upstream.on("error", () => {
+      if (!res.headersSent) res.writeHead(502).end();
+      else res.destroy();
+    });
+    res.on("close", () => upstream.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    served,
+    down,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** An MCP client over Streamable HTTP that sends `token` as its bearer. */
+export async function httpClient(baseUrl: string, token?: string): Promise<Client> {
+  const transport = new StreamableHTTPClientTransport(new URL(`${baseUrl}/mcp`), {
+    requestInit: token ? { headers: { authorization: `Bearer ${token}` } } : {},
+  });
+  const client = new Client({ name: "http-e2e", version: "1.0.0" }, { capabilities: {} });
+  await client.connect(transport);
+  return client;
+}
+
+/** An anonymous token straight from the sandbox, for one test user. */
+export async function sandboxToken(sandboxUrl: string, clientId: string): Promise<string> {
+  const res = await fetch(`${sandboxUrl}/api/auth/anonymous-token`, {
+    method: "POST",
+    headers: { "x-client-id": clientId },
+  });
+  const body = (await res.json()) as { data: { token: string } };
+  return body.data.token;
+}
+
+export { FIXTURES };
