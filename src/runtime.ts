@@ -38,7 +38,7 @@ export async function createRuntime(
   const bundled = await listBundledSkills({ env });
   const skills = bundled.some((s) => s.path === skill.path) ? bundled : [skill, ...bundled];
   const version = packageVersion();
-  const store = new StateStore(config.stateDir);
+  const store = new StateStore(config.stateDir, (message) => logger.warn(message));
   // Background-job records older than 30 days are of no use to anyone; tidy them in passing.
   void store.pruneJobs(JOB_RETENTION_MS).catch(() => {});
   const client = new NemoClient({
@@ -50,7 +50,7 @@ export async function createRuntime(
     requestTokensOnly: mode.requestTokensOnly === true,
   });
   const jobStore = new StateDirJobStore(store);
-  const sessions = new Sessions(client, jobStore);
+  const sessions = new Sessions(client, jobStore, { pinCurrent: !mode.hosted });
   const jobs = new Jobs({
     client,
     sessions,

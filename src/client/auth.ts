@@ -87,12 +87,25 @@ export class TokenProvider {
   }
 
   private async load(signal?: AbortSignal): Promise<ActiveToken> {
+    const cached = await this.cachedToken();
+    if (cached) return cached;
+    // One process of the state directory at a time: the others wait, then find its token in the cache.
+    return this.options.store.withTokenLock(
+      async () => (await this.cachedToken()) ?? (await this.acquireAndCache(signal)),
+      signal,
+    );
+  }
+
+  /** The cached token of this API URL, remembered when still valid. */
+  private async cachedToken(): Promise<ActiveToken | undefined> {
     const cached = await this.options.store.getToken(this.options.apiUrl);
-    if (cached && cached.expiresAt - EXPIRY_MARGIN_MS > this.now()) {
-      addSecret(cached.token);
-      this.memo = { token: cached.token, anonymous: true, userId: cached.userId };
-      return this.memo;
-    }
+    if (!cached || cached.expiresAt - EXPIRY_MARGIN_MS <= this.now()) return undefined;
+    addSecret(cached.token);
+    this.memo = { token: cached.token, anonymous: true, userId: cached.userId };
+    return this.memo;
+  }
+
+  private async acquireAndCache(signal?: AbortSignal): Promise<ActiveToken> {
     const { store, apiUrl } = this.options;
     let clientId = await this.clientId();
     let response: AnonymousToken;
@@ -108,8 +121,9 @@ export class TokenProvider {
     const parsedExpiry = response.expires_at ? Date.parse(response.expires_at) : Number.NaN;
     const expiresAt = Number.isFinite(parsedExpiry) ? parsedExpiry : this.now() + SEVEN_DAYS_MS;
     const record = { token: response.token, userId: response.user_id, expiresAt, clientId };
-    await store.setToken(apiUrl, record);
+    // Kept in memory first: a state folder that cannot be written must not cost a new token per call.
     this.memo = { token: record.token, anonymous: true, userId: record.userId };
+    await store.setToken(apiUrl, record);
     return this.memo;
   }
 

@@ -211,6 +211,8 @@ export class SessionNotFoundError extends NemoError {
   /** Set when a replacement session was created for the user. */
   newSessionId: string | undefined;
   oldSessionId: string | undefined;
+  /** Set when an explicitly given id that is not the current session does not exist. */
+  unknownId: string | undefined;
 
   constructor(detail = "", init: Init = {}) {
     super(`NemoVideo error 1002 (${CODE_LABEL[1002]})${detail}.`, {
@@ -226,6 +228,15 @@ export class SessionNotFoundError extends NemoError {
     this.newSessionId = newSessionId;
     this.message = `NemoVideo error 1002 (${CODE_LABEL[1002]}): the session ${oldSessionId ?? ""} no longer exists on NemoVideo, so its timeline is gone.`;
     this.nextStep = `A new empty session ${newSessionId} was started and is now current: upload your media again and repeat the request.`;
+    return this;
+  }
+
+  /** Rewrites the message for a given id that does not exist: nothing was replaced or changed. */
+  unknown(sessionId: string): this {
+    this.unknownId = sessionId;
+    this.message = `There is no session with the id "${sessionId}" on NemoVideo; nothing was changed.`;
+    this.nextStep =
+      "Check the session_id (or leave it out to use the current session), or start a new one with create_session.";
     return this;
   }
 }

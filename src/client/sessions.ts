@@ -20,20 +20,36 @@ export interface SessionStore {
   setSession(apiUrl: string, skill: string, session: StoredSession | undefined): Promise<void>;
 }
 
+/** How a Sessions instance keeps the current session. */
+export interface SessionsOptions {
+  /**
+   * One local user (stdio, CLI): the current session belongs to this process once resolved. It is read
+   * from the store at first need and written there for the next start, but another process changing the
+   * store never switches it. Off (hosted), the store is read every time and is the one truth.
+   */
+  pinCurrent?: boolean;
+}
+
 /**
- * Creates sessions, makes claim links, and keeps one current session per skill in the state
- * directory. A session that vanished (1002) is replaced explicitly, never silently.
+ * Creates sessions, makes claim links, and keeps one current session per skill. A vanished current
+ * session (1002) is replaced explicitly, never silently; an unknown explicit id changes nothing.
  */
 export class Sessions {
   private creating: Promise<Session> | undefined;
+  private mine: Session | undefined;
+  private loaded: Promise<Session | undefined> | undefined;
 
   private readonly store: SessionStore;
+
+  private readonly pin: boolean;
 
   constructor(
     private readonly client: NemoClient,
     store?: SessionStore,
+    options: SessionsOptions = {},
   ) {
     this.store = store ?? client.store;
+    this.pin = options.pinCurrent === true;
   }
 
   /** Creates a new session and makes it the current one for the active skill. */
@@ -52,14 +68,31 @@ export class Sessions {
       userId: data.user_id,
       language,
     };
+    if (this.pin) this.mine = session;
     const stored: StoredSession = { ...session, createdAt: Date.now() };
     await this.store.setSession(this.client.apiUrl, this.client.skill.name, stored);
     this.client.logger.info(`Created session ${session.sessionId}.`);
     return session;
   }
 
-  /** The current session of the active skill, if one was persisted. */
+  /** The current session of the active skill (pinned: this process's own, else the one the last run left). */
   async current(): Promise<Session | undefined> {
+    if (!this.pin) return this.load();
+    if (this.mine) return this.mine;
+    this.loaded ??= this.load().finally(() => {
+      this.loaded = undefined;
+    });
+    const stored = await this.loaded;
+    this.mine ??= stored;
+    return this.mine;
+  }
+
+  /** True when `sessionId` is the current session. */
+  async isCurrent(sessionId: string): Promise<boolean> {
+    return (await this.current().catch(() => undefined))?.sessionId === sessionId;
+  }
+
+  private async load(): Promise<Session | undefined> {
     const stored = await this.store.getSession(this.client.apiUrl, this.client.skill.name);
     if (!stored) return undefined;
     this.client.noteUserId(stored.userId);
@@ -100,9 +133,10 @@ export class Sessions {
   }
 
   /**
-   * Runs `work` in a session. When the backend says the session is gone (1002), a new session is
+   * Runs `work` in a session. When the backend says the current session is gone (1002), a new session is
    * created and made current, and the error is rewritten to say so; the work is not re-run, since
-   * the old timeline it relied on no longer exists.
+   * the old timeline it relied on no longer exists. An explicit id that is not the current session and
+   * does not exist is reported as unknown, and nothing changes.
    */
   async run<T>(
     sessionId: string | undefined,
@@ -113,10 +147,23 @@ export class Sessions {
     try {
       return await work(session);
     } catch (err) {
-      if (!(err instanceof SessionNotFoundError) || err.newSessionId) throw err;
-      const replacement = await this.create(session.language, signal).catch(() => undefined);
-      if (replacement) err.replacedBy(session.sessionId, replacement.sessionId);
+      if (err instanceof SessionNotFoundError) await this.vanished(err, session, signal);
       throw err;
     }
+  }
+
+  /** Words a 1002 for `session`: replaces the current session, or names an unknown explicit id. */
+  async vanished(
+    err: SessionNotFoundError,
+    session: Pick<Session, "sessionId" | "language">,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    if (err.newSessionId || err.unknownId) return;
+    if (!(await this.isCurrent(session.sessionId))) {
+      err.unknown(session.sessionId);
+      return;
+    }
+    const replacement = await this.create(session.language, signal).catch(() => undefined);
+    if (replacement) err.replacedBy(session.sessionId, replacement.sessionId);
   }
 }

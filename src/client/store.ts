@@ -1,43 +1,26 @@
 import { randomUUID } from "node:crypto";
-import { chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  copyFile,
+  link,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from "node:fs/promises";
 import { join } from "node:path";
-import { z } from "zod";
+import { withLockFile } from "./lock.js";
+import { type CachedToken, type StoredSession, sessionsFile, tokensFile } from "./store-records.js";
 
-/** A cached anonymous token, as kept in the state directory. */
-export interface CachedToken {
-  token: string;
-  userId?: string | undefined;
-  /** Epoch ms after which the token is not used. */
-  expiresAt: number;
-  clientId: string;
-}
-
-/** The session a skill works in when no session_id is given. */
-export interface StoredSession {
-  sessionId: string;
-  taskId: string;
-  userId?: string | undefined;
-  language: string;
-  createdAt: number;
-}
-
-const CachedTokenSchema = z.object({
-  token: z.string().min(1),
-  userId: z.string().optional(),
-  expiresAt: z.number(),
-  clientId: z.string(),
-});
-const StoredSessionSchema = z.object({
-  sessionId: z.string().min(1),
-  taskId: z.string(),
-  userId: z.string().optional(),
-  language: z.string().default("en"),
-  createdAt: z.number().default(0),
-});
-const TokensFileSchema = z.record(z.string(), CachedTokenSchema);
-const SessionsFileSchema = z.record(z.string(), z.record(z.string(), StoredSessionSchema));
+export type { CachedToken, StoredSession } from "./store-records.js";
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** How long a token lock may be held before another process breaks it (a token request with its 429 wait). */
+const TOKEN_LOCK_STALE_MS = 120_000;
 
 /**
  * The state directory (mode 0700; files 0600): the client id shared with NemoVideo's own skill,
@@ -47,8 +30,30 @@ export class StateStore {
   private ready: Promise<void> | undefined;
   private writes: Promise<unknown> = Promise.resolve();
   private clientIdOnce: Promise<string> | undefined;
+  private readonly warned = new Set<string>();
 
-  constructor(readonly dir: string) {}
+  /** `warn` hears once about every state file that cannot be read or written. */
+  constructor(
+    readonly dir: string,
+    private readonly warn: (message: string) => void = () => {},
+  ) {}
+
+  /** Warns once per key, so a read-only folder does not flood the log. */
+  private warnOnce(key: string, message: string): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.warn(message);
+  }
+
+  /** Warns that a state file could not be written; what it held is kept in memory for this run. */
+  private writeFailed(name: string, err: unknown): void {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    this.warnOnce(
+      `write:${name}`,
+      `Cannot write ${join(this.dir, name)} (${code}): it is kept in memory until the server stops. ` +
+        `Make the folder ${this.dir} writable, or set NEMO_STATE_DIR to a writable folder.`,
+    );
+  }
 
   private ensureDir(): Promise<void> {
     this.ready ??= (async () => {
@@ -73,14 +78,17 @@ export class StateStore {
   /** Read-modify-write of a JSON file as one serialised step, so concurrent updates never lose each other. */
   private update<T>(
     name: string,
-    schema: z.ZodType<T>,
-    fallback: T,
+    parse: (raw: Record<string, unknown>, dropped: string[]) => T,
     change: (all: T) => void,
   ): Promise<void> {
     return this.serialised(async () => {
-      const all = await this.readJson(name, schema, fallback);
+      const all = await this.readRecords(name, parse);
       change(all);
-      await this.writeNow(name, `${JSON.stringify(all, null, 2)}\n`);
+      try {
+        await this.writeNow(name, `${JSON.stringify(all, null, 2)}\n`);
+      } catch (err) {
+        this.writeFailed(name, err);
+      }
     });
   }
 
@@ -109,20 +117,56 @@ export class StateStore {
     try {
       return await readFile(join(this.dir, name), "utf8");
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return undefined;
+      throw new Error(
+        `Cannot read the state file ${join(this.dir, name)} (${code ?? (err as Error).message}). ` +
+          "Remove or repair it, or set NEMO_STATE_DIR to another folder.",
+        { cause: err },
+      );
     }
   }
 
-  private async readJson<T>(name: string, schema: z.ZodType<T>, fallback: T): Promise<T> {
-    const text = await this.readFile(name);
-    if (text === undefined) return fallback;
+  /**
+   * Reads a JSON map of records, keeping every readable entry: unreadable entries and files are
+   * dropped with a warning naming them (a damaged file is copied aside as `<name>.bad`).
+   */
+  private async readRecords<T>(
+    name: string,
+    parse: (raw: Record<string, unknown>, dropped: string[]) => T,
+  ): Promise<T> {
+    let text: string | undefined;
     try {
-      const parsed = schema.safeParse(JSON.parse(text));
-      return parsed.success ? parsed.data : fallback;
-    } catch {
-      return fallback;
+      text = await this.readFile(name);
+    } catch (err) {
+      this.warnOnce(`read:${name}`, `${(err as Error).message} Going on without it.`);
+      return parse({}, []);
     }
+    if (text === undefined) return parse({}, []);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      raw = undefined;
+    }
+    if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+      const path = join(this.dir, name);
+      await copyFile(path, `${path}.bad`).catch(() => {});
+      this.warnOnce(
+        `bad:${name}:${text.length}`,
+        `The state file ${path} is damaged (not a JSON object) and was ignored; a copy is kept as ${name}.bad.`,
+      );
+      return parse({}, []);
+    }
+    const dropped: string[] = [];
+    const records = parse(raw as Record<string, unknown>, dropped);
+    if (dropped.length > 0) {
+      this.warnOnce(
+        `drop:${name}:${dropped.join(",")}`,
+        `Ignored unreadable entries of ${join(this.dir, name)}: ${dropped.join(", ")}; the other entries are kept.`,
+      );
+    }
+    return records;
   }
 
   /** The persisted client id (plain UUID in `client_id`), created once for concurrent first callers. */
@@ -135,9 +179,34 @@ export class StateStore {
   }
 
   private async loadClientId(): Promise<string> {
-    const existing = (await this.readFile("client_id"))?.trim();
-    if (existing && UUID_PATTERN.test(existing)) return existing;
-    return this.writeClientId();
+    const existing = await this.readClientId();
+    if (existing) return existing;
+    // Exclusive create (a complete temp file hard-linked into place), then re-read: when several processes
+    // start on a fresh folder, they all end up with the one id that was linked first.
+    const id = randomUUID();
+    const target = join(this.dir, "client_id");
+    const tmp = `${target}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`;
+    try {
+      await this.ensureDir();
+      await writeFile(tmp, `${id}\n`, { mode: 0o600 });
+      await link(tmp, target);
+      return id;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EEXIST") {
+        const winner = await this.readClientId();
+        if (winner) return winner;
+        return this.writeClientId(); // the file holds no valid id: replace it
+      }
+      this.writeFailed("client_id", err);
+      return id;
+    } finally {
+      await rm(tmp, { force: true }).catch(() => {});
+    }
+  }
+
+  private async readClientId(): Promise<string | undefined> {
+    const existing = (await this.readFile("client_id").catch(() => undefined))?.trim();
+    return existing && UUID_PATTERN.test(existing) ? existing : undefined;
   }
 
   /** Replaces the client id (after the backend refused it) and returns the new one. */
@@ -148,18 +217,30 @@ export class StateStore {
 
   private async writeClientId(): Promise<string> {
     const id = randomUUID();
-    await this.writeFile("client_id", `${id}\n`);
+    await this.writeFile("client_id", `${id}\n`).catch((err: unknown) => this.writeFailed("client_id", err));
     return id;
   }
 
   /** The cached anonymous token for an API base URL. */
   async getToken(apiUrl: string): Promise<CachedToken | undefined> {
-    const all = await this.readJson("token.json", TokensFileSchema, {});
+    const all = await this.readRecords("token.json", tokensFile);
     return all[apiUrl];
   }
 
+  /**
+   * Runs `task` (read the cache, else request a token) as the only process of this state directory
+   * doing so, so that processes starting together make one token request, not one each.
+   */
+  withTokenLock<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    return (async () => {
+      await this.ensureDir().catch(() => {});
+      return withLockFile(join(this.dir, "token.lock"), { staleMs: TOKEN_LOCK_STALE_MS, signal }, task);
+    })();
+  }
+
+  /** Stores (or, with undefined, forgets) the token of an API base URL; a failed write is warned about. */
   async setToken(apiUrl: string, token: CachedToken | undefined): Promise<void> {
-    await this.update("token.json", TokensFileSchema, {}, (all) => {
+    await this.update("token.json", tokensFile, (all) => {
       if (token) all[apiUrl] = token;
       else delete all[apiUrl];
     });
@@ -167,12 +248,13 @@ export class StateStore {
 
   /** The current session of a skill against an API base URL. */
   async getSession(apiUrl: string, skill: string): Promise<StoredSession | undefined> {
-    const all = await this.readJson("sessions.json", SessionsFileSchema, {});
+    const all = await this.readRecords("sessions.json", sessionsFile);
     return all[apiUrl]?.[skill];
   }
 
+  /** Stores the current session of a skill, for the next start; a failed write is warned about. */
   async setSession(apiUrl: string, skill: string, session: StoredSession | undefined): Promise<void> {
-    await this.update("sessions.json", SessionsFileSchema, {}, (all) => {
+    await this.update("sessions.json", sessionsFile, (all) => {
       const forApi = all[apiUrl] ?? {};
       if (session) forApi[skill] = session;
       else delete forApi[skill];

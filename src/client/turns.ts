@@ -249,8 +249,8 @@ export class Turn implements AsyncIterable<TurnUpdate> {
       try {
         before = await fetchState(this.client, this.sessionId, this.signal);
       } catch (err) {
-        // the message is not sent when the state cannot be read first
-        this.finish(this.failure("failed", this.stopped(err)));
+        // the message is not sent when the state cannot be read first: nothing to recover, nothing spent
+        this.finish(this.failure("failed", this.notSent(err)));
         return;
       }
       const end = await this.stream();
@@ -460,6 +460,16 @@ export class Turn implements AsyncIterable<TurnUpdate> {
           { cause: err },
         );
     }
+  }
+
+  /** The error for a failure before the message went out: it says nothing was sent or spent. */
+  private notSent(err: unknown): NemoError {
+    if (this.stopReason || err instanceof NemoError) return this.stopped(err);
+    return new StreamFailedError(
+      `The message was not sent (no credits were spent): ${err instanceof Error ? err.message : String(err)}`,
+      "Fix the cause, then send the message again.",
+      { cause: err },
+    );
   }
 
   private result(status: TurnResult["status"], reply: string): TurnResult {

@@ -114,10 +114,10 @@ export class TurnJobs {
   }
 
   private async finish(turn: Turn, result: TurnResult): Promise<TurnResult> {
-    if (result.cause instanceof SessionNotFoundError && !result.cause.newSessionId) {
-      const replacement = await this.options.sessions.create().catch(() => undefined);
-      if (replacement) {
-        result.cause.replacedBy(turn.sessionId, replacement.sessionId);
+    if (result.cause instanceof SessionNotFoundError) {
+      // the current session is replaced (and says so); an unknown explicit id changes nothing
+      await this.options.sessions.vanished(result.cause, { sessionId: turn.sessionId, language: "en" });
+      if (result.cause.newSessionId || result.cause.unknownId) {
         result.error = {
           kind: result.cause.kind,
           message: result.cause.message,

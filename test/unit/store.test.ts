@@ -237,3 +237,33 @@ describe("job retention", () => {
     expect(await store.loadJob("new")).toEqual({ kind: "turn" });
   });
 });
+
+describe("damaged state files keep what is readable", () => {
+  it("one bad entry in token.json keeps the good tokens of other API URLs, and names what was dropped", async () => {
+    const warnings: string[] = [];
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, "token.json"), JSON.stringify({ [API]: token(), [OTHER_API]: { token: 42 } }));
+    const damaged = new StateStore(dir, (m) => warnings.push(m));
+    expect((await damaged.getToken(API))?.token).toBe("nmv_usr_abc");
+    expect(warnings.join("\n")).toContain(OTHER_API);
+    expect(warnings.join("\n")).toContain(join(dir, "token.json"));
+  });
+
+  it("a truncated sessions.json is reported with its path and copied aside, not silently emptied", async () => {
+    const warnings: string[] = [];
+    await mkdir(dir, { recursive: true });
+    const text = `{"${API}": {"ai-video-generator-ai": {"sessionId": "s1", "taskId": "t`;
+    await writeFile(join(dir, "sessions.json"), text);
+    const damaged = new StateStore(dir, (m) => warnings.push(m));
+    expect(await damaged.getSession(API, "ai-video-generator-ai")).toBeUndefined();
+    expect(warnings.join("\n")).toMatch(/sessions\.json is damaged/);
+    expect(await readFile(join(dir, "sessions.json.bad"), "utf8")).toBe(text);
+  });
+
+  it("concurrent first calls of separate stores on a fresh folder agree on one client id", async () => {
+    const stores = Array.from({ length: 8 }, () => new StateStore(dir));
+    const ids = await Promise.all(stores.map((s) => s.clientId()));
+    expect(new Set(ids).size).toBe(1);
+    expect(await readFile(join(dir, "client_id"), "utf8")).toBe(`${ids[0]}\n`);
+  });
+});

@@ -1,0 +1,112 @@
+/**
+ * Nothing lost, nothing leaked: shared state directories, typos in ids, damaged or unwritable state
+ * files, secrets echoed by a hostile backend, oversized replies and streams, slow downloads. Each case
+ * reproduces one finding of issue 10 against the sandbox (or a small hostile loopback server).
+ */
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, it } from "vitest";
+import { startSandbox } from "../../src/sandbox/index.js";
+import { resultText, sc, withFaultServer } from "../helpers/fault-harness.js";
+import { startChild, stopChild, structured } from "../helpers/mcp-child.js";
+
+describe("two real processes on one state directory", () => {
+  it("concurrent first calls: one client id, one token request, each process keeps its own session", async ({
+    expect,
+  }) => {
+    const sandbox = await startSandbox({ stepMs: 2, renderSteps: 2 });
+    const first = await startChild({ sandbox });
+    const others = await Promise.all([
+      startChild({ sandbox, dir: first.dir }),
+      startChild({ sandbox, dir: first.dir }),
+    ]);
+    const all = [first, ...others];
+    try {
+      // every process's first call at once, on a fresh state directory
+      const states = await Promise.all(
+        all.map((c) => c.client.callTool({ name: "get_state", arguments: {} })),
+      );
+      for (const r of states) expect(r.isError, JSON.stringify(r)).toBeFalsy();
+      expect(sandbox.state.tokenRequests).toBe(1);
+      expect(sandbox.state.accounts.size).toBe(1);
+      const clientId = (await readFile(join(first.stateDir, "client_id"), "utf8")).trim();
+      expect([...sandbox.state.tokensByClient.keys()]).toEqual([clientId]);
+
+      // each process made its own session current; another process's create_session does not move it
+      const [a, b] = all as [typeof first, typeof first];
+      const mine = structured(states[0]).session_id as string;
+      const created = await b.client.callTool({ name: "create_session", arguments: {} });
+      const theirs = structured(created).session_id as string;
+      expect(theirs).not.toBe(mine);
+      const onA = await a.client.callTool({ name: "get_state", arguments: {} });
+      expect(structured(onA).session_id).toBe(mine);
+      const sent = await a.client.callTool({
+        name: "send_message",
+        arguments: { message: "add background music", wait_seconds: 30 },
+      });
+      expect(structured(sent).session_id).toBe(mine);
+      expect(sandbox.state.tokenRequests).toBe(1);
+    } finally {
+      for (const c of others) await stopChild(c, false);
+      await stopChild(first, true);
+    }
+  });
+});
+
+describe("sessions", () => {
+  it("a mistyped session_id says there is no such session and changes nothing", async ({ expect }) => {
+    await withFaultServer(async (h) => {
+      const created = await h.call("create_session");
+      const current = sc(created).session_id as string;
+      const sessions = h.sandbox.state.sessions.size;
+      for (const tool of ["get_state", "send_message", "export_video"] as const) {
+        const args: Record<string, unknown> = { session_id: "typo" };
+        if (tool === "send_message") args.message = "add music";
+        const r = await h.call(tool, args);
+        expect(r.isError, tool).toBe(true);
+        expect(resultText(r), tool).toMatch(/no session with the id "typo"/i);
+        expect(resultText(r), tool).toMatch(/create_session/);
+        expect(resultText(r), tool).not.toMatch(/gone|new empty session/i);
+      }
+      expect(h.sandbox.state.sessions.size).toBe(sessions);
+      expect(await h.currentSession()).toBe(current);
+      const state = await h.call("get_state");
+      expect(sc(state).session_id).toBe(current);
+      expect(h.sandbox.state.runSseRequests).toBe(0);
+    });
+  });
+});
+
+describe("damaged and unwritable state files", () => {
+  it("a state directory that cannot be written: one token for every call, one warning naming it", async ({
+    expect,
+  }) => {
+    await withFaultServer(async (h) => {
+      // NEMO_STATE_DIR is a plain file here: nothing below it can be read or written
+      const stateDir = join(h.dir, "state");
+      await rm(stateDir, { recursive: true, force: true });
+      await writeFile(stateDir, "not a folder");
+      for (let i = 0; i < 4; i++) {
+        const r = await h.call("get_credits");
+        expect(r.isError, resultText(r)).toBeFalsy();
+      }
+      expect(h.sandbox.state.tokenRequests).toBe(1);
+      const warnings = h.logs.filter((l) => l.includes("NEMO_STATE_DIR") && l.includes("token.json"));
+      expect(warnings.length).toBeGreaterThanOrEqual(1);
+      expect(warnings.length).toBeLessThanOrEqual(2);
+      expect(h.logs.join("\n")).not.toMatch(/Unexpected error/);
+    });
+  });
+
+  it("a state file replaced by a folder is named, and nothing claims a message might have been sent", async ({
+    expect,
+  }) => {
+    await withFaultServer(async (h) => {
+      await mkdir(join(h.dir, "state", "sessions.json"), { recursive: true });
+      const r = await h.call("send_message", { message: "add background music", wait_seconds: 30 });
+      expect(r.isError, resultText(r)).toBeFalsy();
+      expect(sc(r).status).toBe("completed");
+      expect(h.logs.join("\n")).toContain(join(h.dir, "state", "sessions.json"));
+    });
+  });
+});
