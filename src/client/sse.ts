@@ -8,6 +8,7 @@
  */
 import { createParser, type ParseError } from "eventsource-parser";
 import { z } from "zod";
+import { type AgentQuestion, isQuestionCall, parseQuestions } from "./questions.js";
 
 /** One thing that happened during a turn, in stream order. */
 export type TurnEvent =
@@ -19,6 +20,8 @@ export type TurnEvent =
   | { type: "text"; text: string; author: string; partial: boolean }
   /** The backend agent called one of its tools (activity, not text for the user). */
   | { type: "tool_call"; name: string; id?: string; args?: unknown }
+  /** The agent asks the user something (`ask_question`): the turn then waits for the answer. */
+  | { type: "question"; questions: AgentQuestion[]; id?: string }
   /** A backend tool returned (activity, not text for the user). */
   | { type: "tool_result"; name: string; id?: string; response?: unknown }
   /** The backend is alive: `{"type":"heartbeat"}`, an empty `data:` field or an SSE comment. */
@@ -93,7 +96,11 @@ function partEvents(event: AdkEvent): TurnEvent[] {
       out.push({ type: "text", text: part.text, author, partial: event.partial === true });
     }
     const call = part.functionCall ?? part.function_call;
-    if (call) {
+    if (call && isQuestionCall(call.name ?? "")) {
+      const e: TurnEvent = { type: "question", questions: parseQuestions(call.args) };
+      if (call.id !== undefined) e.id = call.id;
+      out.push(e);
+    } else if (call) {
       const e: TurnEvent = { type: "tool_call", name: call.name ?? "unknown" };
       if (call.id !== undefined) e.id = call.id;
       if (call.args !== undefined) e.args = call.args;

@@ -6,6 +6,7 @@
  */
 import type { Readable } from "node:stream";
 import { v4 as uuidv4 } from "uuid";
+import { balance, creditsUsed, type CreditsUsed, type TurnBaseline, timelineFromJSON } from "./baseline.js";
 import type { NemoClient } from "./client.js";
 import {
   CancelledError,
@@ -19,8 +20,9 @@ import {
 } from "./errors.js";
 import { translateGuiText } from "./gui.js";
 import { pollUntil } from "./poll.js";
+import type { AgentQuestion } from "./questions.js";
 import { parseTurnStream, type TurnEvent } from "./sse.js";
-import { fetchState, type SessionState } from "./state.js";
+import { fetchCredits, fetchState, type SessionState } from "./state.js";
 import { diffTimelines, summarizeTimeline, type Timeline, timelineToJSON } from "./timeline.js";
 
 /** Time limits of one turn (see the NEMO_* timing settings). */
@@ -49,7 +51,7 @@ export type TurnUpdate =
   /** The last update: the turn's result. */
   | { type: "finished"; result: TurnResult };
 
-export type TurnStatus = "running" | "completed" | "failed" | "cancelled";
+export type TurnStatus = "running" | "completed" | "awaiting_input" | "failed" | "cancelled";
 
 /** Why a turn failed, in plain words, with the next step. */
 export interface TurnError {
@@ -75,6 +77,10 @@ export interface TurnResult {
   timeline?: string;
   /** The stream dropped and the outcome came from polling the state. */
   recovered?: boolean;
+  /** What the agent asked (status "awaiting_input"); the answer is the session's next message. */
+  questions?: AgentQuestion[];
+  /** What a completed turn cost, from the balance before and after it. */
+  creditsUsed?: CreditsUsed;
   error?: TurnError;
   /** The original error (non-enumerable: not serialised). */
   cause?: unknown;
@@ -91,6 +97,19 @@ export interface StartTurnOptions {
   onUpdate?: (update: TurnUpdate) => void;
   /** Defaults to a new UUID. */
   turnId?: string;
+  /** Awaited with the state before the turn, before the message is sent (to persist what recovery needs). */
+  onBaseline?: (baseline: TurnBaseline) => Promise<void> | void;
+}
+
+/** A turn whose stream belonged to a process that has ended: it is recovered from the state, never re-sent. */
+export interface ResumeTurnOptions {
+  turnId: string;
+  sessionId: string;
+  startedAt: number;
+  baseline: TurnBaseline;
+  limits: TurnLimits;
+  signal?: AbortSignal;
+  onUpdate?: (update: TurnUpdate) => void;
 }
 
 const DEFAULT_RECOVERY_POLLS = 5;
@@ -122,6 +141,12 @@ export function startTurn(client: NemoClient, options: StartTurnOptions): Turn {
   return new Turn(client, options);
 }
 
+/** Follows a turn of an earlier process by polling the state against its baseline; nothing is sent. */
+export function resumeTurn(client: NemoClient, options: ResumeTurnOptions): Turn {
+  const { baseline, startedAt, ...rest } = options;
+  return new Turn(client, { ...rest, message: "" }, { baseline, startedAt });
+}
+
 /** A running (or finished) message to the backend agent; iterate it for updates, await `done` for the result. */
 export class Turn implements AsyncIterable<TurnUpdate> {
   readonly id: string;
@@ -148,8 +173,15 @@ export class Turn implements AsyncIterable<TurnUpdate> {
   // the reply as it arrives: final (non-partial) texts, and partial chunks since the last final one
   private readonly finals: string[] = [];
   private partial = "";
+  private questions: { list: AgentQuestion[]; id?: string } | undefined;
+  private readonly onBaseline: StartTurnOptions["onBaseline"];
+  private readonly resumed: TurnBaseline | undefined;
 
-  constructor(client: NemoClient, options: StartTurnOptions) {
+  constructor(
+    client: NemoClient,
+    options: StartTurnOptions,
+    resume?: { baseline: TurnBaseline; startedAt: number },
+  ) {
     this.client = client;
     this.id = options.turnId ?? uuidv4();
     this.sessionId = options.sessionId;
@@ -157,7 +189,9 @@ export class Turn implements AsyncIterable<TurnUpdate> {
     this.limits = options.limits;
     this.onUpdate = options.onUpdate;
     this.external = options.signal;
-    this.startedAt = Date.now();
+    this.onBaseline = options.onBaseline;
+    this.resumed = resume?.baseline;
+    this.startedAt = resume?.startedAt ?? Date.now();
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;
     });
@@ -245,16 +279,32 @@ export class Turn implements AsyncIterable<TurnUpdate> {
 
   private async run(): Promise<void> {
     try {
+      if (this.resumed) {
+        this.sent = true;
+        this.finish(await this.recover(timelineFromJSON(this.resumed.timeline), this.resumed));
+        return;
+      }
       let before: SessionState;
+      let baseline: TurnBaseline;
       try {
+        // the balance is optional (it only prices the turn); the state is not
+        const credits = fetchCredits(this.client, this.signal).then(balance, () => undefined);
         before = await fetchState(this.client, this.sessionId, this.signal);
+        const known = await credits;
+        baseline = { timeline: timelineToJSON(before.timeline), ...(known ? { credits: known } : {}) };
+        await this.onBaseline?.(baseline);
       } catch (err) {
-        // the message is not sent when the state cannot be read first: nothing to recover, nothing spent
+        // the message is not sent when the state cannot be read (or recorded) first: nothing to recover, nothing spent
         this.finish(this.failure("failed", this.notSent(err)));
         return;
       }
+      if (this.signal.aborted) throw this.stopped(undefined);
       const end = await this.stream();
-      const result = end === "ended" ? await this.completed(before) : await this.recover(before);
+      const result = this.questions
+        ? await this.awaiting(before)
+        : end === "ended"
+          ? await this.completed(before.timeline, baseline)
+          : await this.recover(before.timeline, baseline);
       this.finish(result);
     } catch (err) {
       this.finish(this.failure(this.stopReason === "cancelled" ? "cancelled" : "failed", this.stopped(err)));
@@ -353,6 +403,15 @@ export class Turn implements AsyncIterable<TurnUpdate> {
         this.log.debug("Backend tool call", { turn: this.id, tool: event.name });
         if (this.tools.at(-1) !== event.name) this.tools.push(event.name);
         return undefined;
+      case "question":
+        this.log.debug("The agent asks a question", { turn: this.id, questions: event.questions.length });
+        this.questions = { list: event.questions, ...(event.id !== undefined ? { id: event.id } : {}) };
+        return undefined;
+      case "tool_result":
+        // the question was answered on the backend's side after all
+        if (this.questions && this.questions.id !== undefined && event.id === this.questions.id)
+          this.questions = undefined;
+        return undefined;
       case "error":
         this.log.warn("NemoVideo reported an error in the stream", { turn: this.id, code: event.code });
         return streamError(this.client, event.message, event.code);
@@ -370,14 +429,35 @@ export class Turn implements AsyncIterable<TurnUpdate> {
     return parts.length === 0 ? "" : translateGuiText(parts.join("\n\n"));
   }
 
+  /** The agent asked a question and the stream ended: the turn waits for the answer (never a silent edit). */
+  private async awaiting(before: SessionState): Promise<TurnResult> {
+    const result = this.result("awaiting_input", this.reply());
+    result.questions = this.questions?.list ?? [];
+    result.timeline = summarizeTimeline(before.timeline);
+    return result;
+  }
+
+  /** The balance after a completed turn, compared with the one before it (when both can be read). */
+  private async price(result: TurnResult, baseline: TurnBaseline): Promise<void> {
+    if (!baseline.credits) return;
+    try {
+      const after = balance(await fetchCredits(this.client, this.signal));
+      result.creditsUsed = creditsUsed(baseline.credits, after);
+    } catch (err) {
+      if (this.signal.aborted) throw err;
+      this.log.debug("Could not read the balance after the turn", { turn: this.id });
+    }
+  }
+
   /** The stream closed normally: fetch the state after the turn for the summary (and the diff when silent). */
-  private async completed(before: SessionState): Promise<TurnResult> {
+  private async completed(before: Timeline, baseline: TurnBaseline): Promise<TurnResult> {
     const reply = this.reply();
     const result = this.result("completed", reply);
+    const priced = this.price(result, baseline);
     try {
       const after = await fetchState(this.client, this.sessionId, this.signal);
       result.timeline = summarizeTimeline(after.timeline);
-      if (reply === "") result.changes = diffTimelines(before.timeline, after.timeline);
+      if (reply === "") result.changes = diffTimelines(before, after.timeline);
     } catch (err) {
       if (this.signal.aborted) throw err;
       this.log.warn("Could not read the state after the turn", {
@@ -385,11 +465,12 @@ export class Turn implements AsyncIterable<TurnUpdate> {
         error: (err as Error).message,
       });
     }
+    await priced;
     return result;
   }
 
   /** The stream dropped: poll the state (never re-send) until the timeline changes or the polls run out. */
-  private async recover(before: SessionState): Promise<TurnResult> {
+  private async recover(before: Timeline, baseline: TurnBaseline): Promise<TurnResult> {
     const max = this.limits.recoveryMaxPolls ?? DEFAULT_RECOVERY_POLLS;
     const interval = this.limits.recoveryPollMs;
     const after = await pollUntil<SessionState>({
@@ -401,7 +482,7 @@ export class Turn implements AsyncIterable<TurnUpdate> {
         this.emit({ type: "recovering", attempt, max });
         try {
           const state = await fetchState(this.client, this.sessionId, this.signal);
-          if (changed(before.timeline, state.timeline)) return { done: true, value: state };
+          if (changed(before, state.timeline)) return { done: true, value: state };
         } catch (err) {
           if (this.signal.aborted) throw err;
           this.log.warn("A recovery poll failed; counting it as unchanged", {
@@ -424,8 +505,9 @@ export class Turn implements AsyncIterable<TurnUpdate> {
     }
     const result = this.result("completed", this.reply());
     result.recovered = true;
-    result.changes = diffTimelines(before.timeline, after.timeline);
+    result.changes = diffTimelines(before, after.timeline);
     result.timeline = summarizeTimeline(after.timeline);
+    await this.price(result, baseline);
     return result;
   }
 

@@ -1,12 +1,40 @@
 import { z } from "zod";
 import { exportOutput, turnOutput } from "./views.js";
 
+const balanceShape = z.object({ available: z.number(), frozen: z.number(), total: z.number() });
+
+/** The state before a running turn (a TurnBaseline): what recovering it after a restart compares against. */
+export const BaselineSchema = z.object({
+  timeline: z.object({
+    exportable: z.boolean(),
+    duration_ms: z.number(),
+    tracks: z.array(
+      z.object({
+        index: z.number(),
+        kind: z.enum(["video", "audio", "text", "other"]),
+        name: z.string(),
+        segments: z.array(
+          z.object({
+            start_ms: z.number(),
+            end_ms: z.number(),
+            label: z.string(),
+            volume: z.number().optional(),
+          }),
+        ),
+      }),
+    ),
+  }),
+  credits: balanceShape.optional(),
+});
+
 /** A turn as persisted: its view plus what a restart needs to know. */
 export const TurnRecordSchema = z.object({
   ...turnOutput,
   kind: z.literal("turn"),
   message_chars: z.number().optional(),
   started_at: z.number().optional(),
+  /** Kept while the turn runs, so that another process can recover it from the state. */
+  baseline: BaselineSchema.optional(),
 });
 
 /** An export as persisted (under every render id it submitted): its view plus where to save the file. */

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { TurnBaseline } from "../client/baseline.js";
 import type { NemoClient } from "../client/client.js";
 import { InvalidInputError, SessionNotFoundError } from "../client/errors.js";
 import type { Sessions } from "../client/sessions.js";
@@ -53,6 +54,13 @@ export function turnView(turn: Turn, result: TurnResult | undefined): TurnView {
   if (result.changes) view.changes = result.changes;
   if (result.timeline) view.timeline = result.timeline;
   if (result.recovered) view.recovered = true;
+  const questions = result.questions ?? [];
+  if (questions[0]) view.question = questions[0];
+  if (questions.length > 1) view.questions = questions;
+  if (result.creditsUsed) {
+    view.credits_used = result.creditsUsed.credits;
+    if (result.creditsUsed.approximate) view.credits_used_approximate = true;
+  }
   if (result.error) {
     view.error = { kind: result.error.kind, message: result.error.message };
     if (result.error.nextStep) view.error.next_step = result.error.nextStep;
@@ -69,6 +77,9 @@ export class TurnJobs {
   private readonly turns = new Map<string, Turn>();
   /** Each turn's result after post-processing (1002 replacement, persistence); what waiters see. */
   private readonly results = new Map<string, Promise<TurnResult>>();
+  /** Baselines of running turns, kept in their records until they finish. */
+  private readonly baselines = new Map<string, TurnBaseline>();
+  private stopping = false;
 
   constructor(private readonly options: TurnJobsOptions) {}
 
@@ -79,12 +90,20 @@ export class TurnJobs {
     const turnId = randomUUID();
     const holder = await store.claimTurn(request.sessionId, turnId);
     if (holder !== undefined) {
+      // a turn of an ended process still holds the session: recover it now, so the guard ends with it
+      if (!this.turns.has(holder) && (await this.resumable(holder))) {
+        throw new InvalidInputError(
+          `A message sent before the server restarted may still be worked on in this session (turn ${holder}); sending another now could run and charge the work twice.`,
+          `Wait for it with get_turn (turn_id "${holder}"): it is being recovered from the timeline, never re-sent.`,
+        );
+      }
       throw new InvalidInputError(
         `A message is still being worked on in this session (turn ${holder}); sending another now could run and charge the work twice.`,
         `Wait for it with get_turn (turn_id "${holder}"), or stop it with cancel_turn.`,
       );
     }
     let turn: Turn;
+    let saved: Promise<void> = Promise.resolve();
     try {
       const limits =
         request.streamTimeoutMs === undefined
@@ -98,18 +117,56 @@ export class TurnJobs {
         message: request.message,
         limits,
         turnId,
+        // the record holds what recovery needs before the message is sent
+        onBaseline: (baseline) => {
+          saved = saved.then(() => this.persist(turn, undefined, baseline));
+          return saved;
+        },
         ...(request.onUpdate ? { onUpdate: request.onUpdate } : {}),
       });
     } catch (err) {
       await store.releaseTurn(request.sessionId, turnId);
       throw err;
     }
+    saved = this.persist(turn, undefined);
+    this.follow(turn);
+    return turn;
+  }
+
+  private follow(turn: Turn): void {
     this.turns.set(turn.id, turn);
-    void this.persist(turn, undefined);
     this.results.set(
       turn.id,
       turn.done.then((result) => this.finish(turn, result)),
     );
+  }
+
+  /**
+   * A turn an ended process left running, recovered by polling the state against its saved baseline (never
+   * re-sent); undefined when the record is unknown, finished, or too old to carry a baseline.
+   */
+  private async resumable(turnId: string): Promise<Turn | undefined> {
+    const live = this.turns.get(turnId);
+    if (live) return live;
+    const record = await this.options.store.loadTurn(turnId);
+    if (record?.status !== "running" || !record.baseline) return undefined;
+    // parsed by BaselineSchema: the same shape, optional fields read as `| undefined`
+    const baseline = record.baseline as TurnBaseline;
+    const { resumeTurn } = await turnsModule();
+    const again = this.turns.get(turnId);
+    if (again) return again;
+    this.options.logger.info(`Recovering turn ${turnId} from the session state (it is never re-sent).`);
+    const turn = resumeTurn(this.options.client, {
+      turnId,
+      sessionId: record.session_id,
+      startedAt: record.started_at ?? Date.now(),
+      baseline,
+      limits: this.options.limits,
+    });
+    this.baselines.set(turnId, baseline);
+    // the session stays claimed by this turn until its recovery ends
+    await this.options.store.claimTurn(record.session_id, turnId).catch(() => undefined);
+    this.follow(turn);
     return turn;
   }
 
@@ -126,6 +183,8 @@ export class TurnJobs {
         };
       }
     }
+    // Stopped by a shutdown: the record keeps saying "running" (with its baseline), so the next run recovers it.
+    if (this.stopping && result.status === "cancelled") return result;
     await this.persist(turn, result);
     await this.options.store.releaseTurn(turn.sessionId, turn.id).catch(() => {});
     this.evictFinished();
@@ -141,11 +200,15 @@ export class TurnJobs {
     }
   }
 
-  private async persist(turn: Turn, result: TurnResult | undefined): Promise<void> {
+  private async persist(turn: Turn, result: TurnResult | undefined, baseline?: TurnBaseline): Promise<void> {
+    if (baseline) this.baselines.set(turn.id, baseline);
+    const known = result ? undefined : this.baselines.get(turn.id);
+    if (result) this.baselines.delete(turn.id);
     const record: TurnRecord = {
       kind: "turn",
       message_chars: turn.message.length,
       started_at: turn.startedAt,
+      ...(known ? { baseline: known } : {}),
       ...turnView(turn, result),
     };
     try {
@@ -162,7 +225,7 @@ export class TurnJobs {
     signal?: AbortSignal,
     onUpdate?: (u: TurnUpdate) => void,
   ): Promise<TurnView> {
-    const turn = this.turns.get(turnId);
+    const turn = this.turns.get(turnId) ?? (await this.resumable(turnId));
     if (!turn) return this.recorded(turnId);
     let stopFollowing = false;
     if (onUpdate) {
@@ -194,7 +257,7 @@ export class TurnJobs {
         "Use the turn_id that send_message returned.",
       );
     }
-    const { kind: _kind, message_chars: _chars, started_at: _started, ...view } = record;
+    const { kind: _kind, message_chars: _chars, started_at: _started, baseline: _baseline, ...view } = record;
     if (view.status !== "running") return view;
     // The stream belonged to a process that has ended; the backend may still have finished the work.
     return {
@@ -219,15 +282,16 @@ export class TurnJobs {
 
   /** Cancels a running turn; returns its final status. */
   async cancel(turnId: string): Promise<TurnView["status"]> {
-    const turn = this.turns.get(turnId);
+    const turn = this.turns.get(turnId) ?? (await this.resumable(turnId));
     if (!turn) return (await this.recorded(turnId)).status;
     if (turn.status === "running") turn.cancel();
     const result = await (this.results.get(turnId) ?? turn.done);
     return result.status;
   }
 
-  /** Cancels every running turn (process shutdown). */
+  /** Cancels every running turn (process shutdown); their records stay "running" for the next run. */
   shutdown(): void {
+    this.stopping = true;
     for (const turn of this.turns.values()) if (turn.status === "running") turn.cancel();
   }
 }

@@ -11,9 +11,17 @@ export const errorShape = z
   })
   .optional();
 
+/** A question of the backend agent (status awaiting_input). */
+export const questionShape = z.object({
+  id: z.string().optional(),
+  prompt: z.string(),
+  options: z.array(z.string()).optional(),
+  allow_multiple: z.boolean().optional(),
+});
+
 /** Output schema of send_message and get_turn; printed as-is by `send --json`. */
 export const turnOutput = {
-  status: z.enum(["completed", "running", "failed", "cancelled"]),
+  status: z.enum(["completed", "running", "awaiting_input", "failed", "cancelled"]),
   turn_id: z.string(),
   session_id: z.string(),
   reply: z.string(),
@@ -21,6 +29,12 @@ export const turnOutput = {
   changes: z.array(z.string()).optional(),
   timeline: z.string().optional(),
   recovered: z.boolean().optional(),
+  /** What the agent asks (awaiting_input): the first question, and all of them when it asked several. */
+  question: questionShape.optional(),
+  questions: z.array(questionShape).optional(),
+  /** Credits a completed turn used; `credits_used_approximate` when other work ran in the account meanwhile. */
+  credits_used: z.number().optional(),
+  credits_used_approximate: z.boolean().optional(),
   error: errorShape,
 };
 

@@ -29,6 +29,7 @@ function fakeClient(options: FakeOptions) {
     errorContext: () => ({}),
     noteUserId: () => {},
     async call<T>(o: CallOptions & { schema: { parse(v: unknown): T } }): Promise<T> {
+      if (o.path.includes("/credits/")) return o.schema.parse({ available: 100, frozen: 0, total: 100 });
       const n = stateCalls.length;
       stateCalls.push(Date.now());
       await options.holdState?.(n, o.signal);

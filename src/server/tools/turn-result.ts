@@ -1,4 +1,5 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { questionText } from "../../client/questions.js";
 import type { TurnUpdate } from "../../client/turns.js";
 import type { ServerDeps } from "../context.js";
 import type { TurnView } from "../../jobs/views.js";
@@ -25,6 +26,7 @@ export function turnResult(view: TurnView): CallToolResult {
       `Still working on it (turn ${view.turn_id}).${did} Call get_turn with turn_id "${view.turn_id}" to wait for the result; do not send the message again.`,
     );
   }
+  if (view.status === "awaiting_input") return ok(structured, awaitingText(view));
   const parts: string[] = [];
   if (view.reply) parts.push(view.reply);
   else if (view.changes?.length) parts.push(`Done. Changes to the timeline:\n- ${view.changes.join("\n- ")}`);
@@ -35,8 +37,27 @@ export function turnResult(view: TurnView): CallToolResult {
     );
   }
   if (view.recovered) parts.push("(The connection dropped; the result was confirmed from the timeline.)");
+  if (view.credits_used !== undefined) {
+    const about = view.credits_used_approximate ? "about " : "";
+    parts.push(
+      `This turn cost ${about}${view.credits_used} ${view.credits_used === 1 ? "credit" : "credits"}.`,
+    );
+  }
   if (view.timeline) parts.push(view.timeline);
   return ok(structured, parts.join("\n\n"));
+}
+
+/** The agent's question, its options, and how to answer, so a model can relay it to the person. */
+function awaitingText(view: TurnView): string {
+  const questions = view.questions ?? (view.question ? [view.question] : []);
+  const parts: string[] = [];
+  if (view.reply) parts.push(view.reply);
+  parts.push(`NemoVideo's agent is waiting for an answer before it goes on:\n${questionText(questions)}`);
+  parts.push(
+    `Ask the person, then send their answer (the option's words) with send_message in session "${view.session_id}". ` +
+      "Nothing was changed yet.",
+  );
+  return parts.join("\n\n");
 }
 
 /**
