@@ -17,6 +17,22 @@ const positiveInt = (name: string) =>
 export const LOG_LEVELS = ["debug", "info", "notice", "warning", "error"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** Common spellings of the levels (any case), mapped to the level they mean. */
+const LOG_LEVEL_SPELLINGS: Record<string, LogLevel> = {
+  trace: "debug",
+  warn: "warning",
+  err: "error",
+  fatal: "error",
+  critical: "error",
+  crit: "error",
+};
+
+/** A log level as people write it (`WARN`, `err`, `trace`…), as one of LOG_LEVELS when it is known. */
+export function normalizeLogLevel(value: string): string {
+  const lower = value.trim().toLowerCase();
+  return LOG_LEVEL_SPELLINGS[lower] ?? lower;
+}
+
 const ConfigSchema = z.object({
   apiUrl: z
     .url({ protocol: /^https?$/, error: "NEMO_API_URL must be an http(s) URL" })
@@ -134,7 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigOv
     httpSecret: e("NEMO_HTTP_SECRET"),
     allowedDirsSet: allowed !== undefined,
     outputDirSet: (flags.outputDir ?? e("NEMO_OUTPUT_DIR")) !== undefined,
-    logLevel: (flags.logLevel ?? e("NEMO_LOG_LEVEL") ?? DEFAULTS.logLevel).toLowerCase(),
+    logLevel: normalizeLogLevel(flags.logLevel ?? e("NEMO_LOG_LEVEL") ?? DEFAULTS.logLevel),
   };
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {

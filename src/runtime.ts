@@ -36,7 +36,10 @@ export async function createRuntime(
   const env: NodeJS.ProcessEnv = config.skillPlatform ? { SKILL_SOURCE: config.skillPlatform } : {};
   const skill = await resolveSkill(config.skill, { env });
   const bundled = await listBundledSkills({ env });
-  const skills = bundled.some((s) => s.path === skill.path) ? bundled : [skill, ...bundled];
+  // A skill folder may carry a bundled skill's name (a ClawHub install): it takes that bundled skill's place.
+  const skills = bundled.some((s) => s.path === skill.path)
+    ? bundled
+    : [skill, ...bundled.filter((s) => s.name !== skill.name)];
   const version = packageVersion();
   const store = new StateStore(config.stateDir, (message) => logger.warn(message));
   // Background-job records older than 30 days are of no use to anyone; tidy them in passing.

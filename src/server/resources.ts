@@ -1,8 +1,14 @@
 import { type McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
+import { NemoError, SessionNotFoundError } from "../client/errors.js";
+import { redact } from "../log.js";
 import type { SkillInfo } from "../skills.js";
 import type { ServerDeps } from "./context.js";
-import { stateView } from "./tools/get-state.js";
+import { sessionStateView } from "./tools/get-state.js";
+
+/** JSON-RPC code of an unknown resource (MCP spec). */
+const RESOURCE_NOT_FOUND = -32002;
 
 function sessionIdOf(value: string | string[] | undefined): string {
   const id = Array.isArray(value) ? value[0] : value;
@@ -10,8 +16,33 @@ function sessionIdOf(value: string | string[] | undefined): string {
     .string()
     .regex(/^[\w.:-]{1,200}$/)
     .safeParse(id);
-  if (!parsed.success) throw new Error("Invalid session id in the resource URI.");
+  if (!parsed.success) {
+    throw new McpError(
+      ErrorCode.InvalidParams,
+      "Invalid session id in the resource URI: use letters, digits, _ . : - (at most 200).",
+    );
+  }
   return parsed.data;
+}
+
+/**
+ * A session's timeline for a resource read. Reading never creates or replaces a session, and failures
+ * carry protocol error codes (never a backend code such as 1002).
+ */
+async function readSessionView(deps: ServerDeps, raw: string | string[] | undefined) {
+  const sessionId = sessionIdOf(raw);
+  try {
+    return await sessionStateView(deps, sessionId);
+  } catch (err) {
+    if (err instanceof SessionNotFoundError) {
+      throw new McpError(
+        RESOURCE_NOT_FOUND,
+        `No session with the id "${sessionId}" is known to NemoVideo; nothing was changed. List the resources or use create_session.`,
+      );
+    }
+    const message = err instanceof NemoError ? err.userMessage : (err as Error).message;
+    throw new McpError(ErrorCode.InternalError, redact(`Could not read the timeline: ${message}`));
+  }
 }
 
 /** Timeline resources per session, and each bundled SKILL.md. */
@@ -38,7 +69,7 @@ export function registerResources(server: McpServer, deps: ServerDeps, skills: S
       mimeType: "application/json",
     },
     async (uri, variables) => {
-      const view = await stateView(deps, sessionIdOf(variables.session_id));
+      const view = await readSessionView(deps, variables.session_id);
       return {
         contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(view, null, 2) }],
       };
@@ -62,7 +93,7 @@ export function registerResources(server: McpServer, deps: ServerDeps, skills: S
       mimeType: "text/plain",
     },
     async (uri, variables) => {
-      const view = await stateView(deps, sessionIdOf(variables.session_id));
+      const view = await readSessionView(deps, variables.session_id);
       return { contents: [{ uri: uri.href, mimeType: "text/plain", text: view.summary }] };
     },
   );

@@ -7,6 +7,7 @@ import type { ServerDeps } from "./context.js";
 import { registerPrompts } from "./prompts.js";
 import { registerResources } from "./resources.js";
 import { clientSupportsTasks, enableToolTasks, JobTaskStore } from "./tasks.js";
+import { guardToolArguments } from "./arguments.js";
 import { registerTools } from "./tools/index.js";
 
 const INSTRUCTIONS =
@@ -41,6 +42,7 @@ export function createServer(deps: ServerDeps, skills: SkillInfo[] = [deps.skill
     },
   );
   const tools = registerTools(server, deps);
+  guardToolArguments(server, tools);
   registerResources(server, deps, skills);
   registerPrompts(server, skills);
 

@@ -3,11 +3,13 @@
  * files, secrets echoed by a hostile backend, oversized replies and streams, slow downloads. Each case
  * reproduces one finding of issue 10 against the sandbox (or a small hostile loopback server).
  */
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
 import { describe, it } from "vitest";
 import { startSandbox } from "../../src/sandbox/index.js";
-import { resultText, sc, withFaultServer } from "../helpers/fault-harness.js";
+import { ROOT, resultText, sc, withFaultServer } from "../helpers/fault-harness.js";
 import { startChild, stopChild, structured } from "../helpers/mcp-child.js";
 
 describe("two real processes on one state directory", () => {
@@ -108,5 +110,88 @@ describe("damaged and unwritable state files", () => {
       expect(sc(r).status).toBe("completed");
       expect(h.logs.join("\n")).toContain(join(h.dir, "state", "sessions.json"));
     });
+  });
+});
+
+describe("clear messages for bad arguments and ids", () => {
+  it("a misspelt argument key is refused naming it and the right one; nothing is done", async ({
+    expect,
+  }) => {
+    await withFaultServer(async (h) => {
+      const created = await h.call("create_session");
+      const current = sc(created).session_id as string;
+      const r = await h.call("get_state", { sessionId: "other" });
+      expect(r.isError).toBe(true);
+      expect(resultText(r)).toMatch(/"sessionId" \(did you mean "session_id"\?\)/);
+      const sends = await h.call("send_message", { mesage: "add music" });
+      expect(resultText(sends)).toMatch(/"mesage" \(did you mean "message"\?\)/);
+      expect(h.sandbox.state.runSseRequests).toBe(0);
+      expect(await h.currentSession()).toBe(current);
+    });
+  });
+
+  it("arguments that are not an object are invalid params (-32602) in words; a wrong type reads once", async ({
+    expect,
+  }) => {
+    await withFaultServer(async (h) => {
+      const error = await h.client
+        .request(
+          {
+            method: "tools/call",
+            params: { name: "get_state", arguments: [] as unknown as Record<string, unknown> },
+          },
+          CallToolResultSchema,
+        )
+        .then(
+          () => undefined,
+          (err: unknown) => err as { code?: number; message?: string },
+        );
+      expect(error?.code).toBe(-32602);
+      expect(error?.message).toMatch(/must be an object of named values/);
+      expect(error?.message).not.toMatch(/"code":|invalid_type|\[\s*\{/);
+      const r = await h.call("upload_media", { paths: "clip.mp4" });
+      expect(r.isError).toBe(true);
+      const text = resultText(r);
+      expect(text).toMatch(/paths/);
+      expect(text).not.toMatch(/at most 20 files/);
+    });
+  });
+
+  it("a wrong session id in a timeline resource: protocol codes, and nothing changes", async ({ expect }) => {
+    await withFaultServer(async (h) => {
+      const created = await h.call("create_session");
+      const current = sc(created).session_id as string;
+      const sessions = h.sandbox.state.sessions.size;
+      for (const uri of ["nemovideo://sessions/typo/timeline", "nemovideo://sessions/typo/state"]) {
+        const err = await h.client.readResource({ uri }).then(
+          () => undefined,
+          (e: unknown) => e as { code?: number; message?: string },
+        );
+        expect(err?.code, uri).toBe(-32002);
+        expect(err?.message, uri).toMatch(/No session with the id "typo"/);
+      }
+      expect(h.sandbox.state.sessions.size).toBe(sessions);
+      expect(await h.currentSession()).toBe(current);
+    });
+  });
+
+  it("--skill <folder> whose skill has a bundled skill's name starts and uses that folder", async ({
+    expect,
+  }) => {
+    const folder = await mkdtemp(join(tmpdir(), "nemo-skill-"));
+    const original = await readFile(join(ROOT, "skills", "ai-voiceover-for", "SKILL.md"), "utf8");
+    await writeFile(join(folder, "SKILL.md"), original.replace("version: 1.0.0", "version: 9.9.9"));
+    try {
+      await withFaultServer({ env: { NEMO_SKILL: folder } }, async (h) => {
+        await h.call("get_credits");
+        const last = h.sandbox.requests.at(-1);
+        expect(last?.headers["x-skill-source"]).toBe("ai-voiceover-for");
+        expect(last?.headers["x-skill-version"]).toBe("9.9.9");
+        const read = await h.client.readResource({ uri: "nemovideo://skills/ai-voiceover-for" });
+        expect((read.contents[0] as { text?: string }).text).toContain("version: 9.9.9");
+      });
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 });

@@ -165,6 +165,24 @@ describe("loadConfig validation", () => {
     expect(err.message).toContain("debug, info, notice, warning, error");
   });
 
+  it("the common spellings of log levels are accepted, in any case", () => {
+    const cases: Array<[string, string]> = [
+      ["warn", "warning"],
+      ["WARN", "warning"],
+      ["Warning", "warning"],
+      ["err", "error"],
+      ["ERROR", "error"],
+      ["trace", "debug"],
+      ["fatal", "error"],
+      ["Critical", "error"],
+      ["Info", "info"],
+    ];
+    for (const [given, level] of cases) {
+      expect(loadConfig({ NEMO_LOG_LEVEL: given }).logLevel, given).toBe(level);
+      expect(loadConfig({}, { logLevel: given }).logLevel, given).toBe(level);
+    }
+  });
+
   it("reports every problem at once", () => {
     const err = configError({ NEMO_STALL_MS: "x", NEMO_LOG_LEVEL: "loud" });
     expect(err.message).toContain("NEMO_STALL_MS");

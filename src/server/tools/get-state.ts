@@ -29,21 +29,20 @@ export const stateOutput = {
 
 /** The get_state result of a session: typed tracks plus the summary line. */
 export async function stateView(deps: ServerDeps, sessionId: string | undefined, signal?: AbortSignal) {
-  return deps.sessions.run(
-    sessionId,
-    async (session) => {
-      const state = await fetchState(deps.client, session.sessionId, signal);
-      const json = timelineToJSON(state.timeline);
-      return {
-        session_id: session.sessionId,
-        exportable: json.exportable,
-        duration_ms: json.duration_ms,
-        tracks: json.tracks,
-        summary: summarizeTimeline(state.timeline),
-      };
-    },
-    signal,
-  );
+  return deps.sessions.run(sessionId, (session) => sessionStateView(deps, session.sessionId, signal), signal);
+}
+
+/** The get_state view of one given session, with no session bookkeeping (a vanished id just fails). */
+export async function sessionStateView(deps: ServerDeps, sessionId: string, signal?: AbortSignal) {
+  const state = await fetchState(deps.client, sessionId, signal);
+  const json = timelineToJSON(state.timeline);
+  return {
+    session_id: sessionId,
+    exportable: json.exportable,
+    duration_ms: json.duration_ms,
+    tracks: json.tracks,
+    summary: summarizeTimeline(state.timeline),
+  };
 }
 
 /** get_state: the session's timeline. */
