@@ -73,6 +73,12 @@ const ConfigSchema = z.object({
   allowedDirsSet: z.boolean(),
   /** True when NEMO_OUTPUT_DIR (or --out) was set (hosted mode downloads exports only then). */
   outputDirSet: z.boolean(),
+  ffmpeg: z.string().optional(),
+  mediaOrigins: z.array(
+    z
+      .url({ protocol: /^https?$/, error: "NEMO_MEDIA_ORIGINS must be a comma list of http(s) origins" })
+      .transform((u) => new URL(u).origin),
+  ),
   logLevel: z.enum(LOG_LEVELS, { error: `NEMO_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}` }),
 });
 
@@ -106,6 +112,8 @@ export const DEFAULTS = {
   httpHost: "127.0.0.1",
   takeoverMs: 30_000,
   logLevel: "info",
+  /** Where NemoVideo serves uploads and renders; the MCP Apps views may load media from these. */
+  mediaOrigins: ["https://nemovideo.com", "https://*.nemovideo.com", "https://*.nemovideo.ai"],
 } as const;
 
 /** Thrown when the environment or flags hold a value that cannot be used. */
@@ -150,6 +158,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigOv
     httpSecret: e("NEMO_HTTP_SECRET"),
     allowedDirsSet: allowed !== undefined,
     outputDirSet: (flags.outputDir ?? e("NEMO_OUTPUT_DIR")) !== undefined,
+    ffmpeg: e("NEMO_FFMPEG"),
+    mediaOrigins: e("NEMO_MEDIA_ORIGINS")
+      ?.split(",")
+      .map((o) => o.trim())
+      .filter(Boolean) ?? [...DEFAULTS.mediaOrigins],
     logLevel: normalizeLogLevel(flags.logLevel ?? e("NEMO_LOG_LEVEL") ?? DEFAULTS.logLevel),
   };
   const parsed = ConfigSchema.safeParse(raw);

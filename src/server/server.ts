@@ -9,6 +9,7 @@ import { registerResources } from "./resources.js";
 import { clientSupportsTasks, enableToolTasks, JobTaskStore } from "./tasks.js";
 import { guardToolArguments } from "./arguments.js";
 import { registerTools } from "./tools/index.js";
+import { registerViews, UI_EXTENSION_ID } from "./views/apps.js";
 
 const INSTRUCTIONS =
   "NemoVideo turns instructions into edited or generated videos. Typical flow: upload_media (optional) → " +
@@ -36,6 +37,8 @@ export function createServer(deps: ServerDeps, skills: SkillInfo[] = [deps.skill
         prompts: {},
         logging: {},
         tasks: { list: {}, cancel: {}, requests: { tools: { call: {} } } },
+        // MCP Apps: the player and timeline views.
+        extensions: { [UI_EXTENSION_ID]: {} },
       },
       instructions: INSTRUCTIONS,
       taskStore,
@@ -44,6 +47,7 @@ export function createServer(deps: ServerDeps, skills: SkillInfo[] = [deps.skill
   const tools = registerTools(server, deps);
   guardToolArguments(server, tools);
   registerResources(server, deps, skills);
+  registerViews(server, deps.config);
   registerPrompts(server, skills);
 
   // MCP logging: every log record also goes to the client once it is connected; when hosted, only

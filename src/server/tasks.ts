@@ -8,6 +8,7 @@ import { startExportJob } from "./tools/export-video.js";
 import { startTurnJob } from "./tools/send-message.js";
 import { turnResult } from "./tools/turn-result.js";
 import { errorText } from "./tools/common.js";
+import { withContactSheet } from "./views/frames.js";
 
 const TASK_TTL_MS = 60 * 60 * 1000;
 const POLL_INTERVAL_MS = 1000;
@@ -145,7 +146,10 @@ export function enableToolTasks(
       );
       return {
         cancel: () => job.cancel(),
-        finished: job.done.then(() => exportResult(job.view())),
+        finished: job.done.then(() => {
+          const view = job.view();
+          return withContactSheet(deps, exportResult(view), view);
+        }),
       };
     }),
   );

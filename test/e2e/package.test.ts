@@ -43,11 +43,14 @@ describe("the npm package", () => {
     const outside = files.filter(
       (f) =>
         !/^dist\/.+\.js$/.test(f) &&
+        !/^dist\/views\/(player|timeline)\.html$/.test(f) &&
         !/^skills\/[^/]+\/SKILL\.md$/.test(f) &&
         !["package.json", "README.md", "LICENSE", "fixtures/sample.mp4", "fixtures/script.txt"].includes(f),
     );
     expect(outside).toEqual([]);
     expect(files).toContain("dist/cli.js");
+    expect(files).toContain("dist/views/player.html");
+    expect(files).toContain("dist/views/timeline.html");
     expect(files).toContain("skills/ai-voiceover-for/SKILL.md");
     expect(files).toContain("skills/ai-video-generator-ai/SKILL.md");
   });
@@ -75,6 +78,9 @@ describe("the npm package", () => {
       expect(tools).toHaveLength(9);
       const { resources } = await client.listResources();
       expect(resources.map((r) => r.uri)).toContain("nemovideo://skills/ai-voiceover-for");
+      const player = await client.readResource({ uri: "ui://nemovideo/player.html" });
+      expect(player.contents[0]?.mimeType).toBe("text/html;profile=mcp-app");
+      expect((player.contents[0] as { text: string }).text).toMatch(/^<!doctype html>/i);
     } finally {
       await client.close();
     }

@@ -36,6 +36,7 @@ describe("the public tool surface", () => {
       inputSchema: t.inputSchema,
       outputSchema: t.outputSchema,
       annotations: t.annotations,
+      _meta: t._meta,
     }));
     const current = `${JSON.stringify(surface, null, 2)}\n`;
     if (process.env.UPDATE_SNAPSHOT === "1" || !existsSync(SNAPSHOT)) {

@@ -1,9 +1,12 @@
+import { registerAppTool } from "@modelcontextprotocol/ext-apps/server";
 import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { exportFileName } from "../../client/download.js";
 import { exportOutput } from "../../jobs/views.js";
 import type { ServerDeps } from "../context.js";
 import type { ExportListener } from "../../jobs/export-jobs.js";
+import { PLAYER_URI, viewToolMeta } from "../views/apps.js";
+import { withContactSheet } from "../views/frames.js";
 import { guard, sessionIdInput, waitSecondsInput } from "./common.js";
 import { exportProgress, exportResult } from "./export-result.js";
 
@@ -35,7 +38,8 @@ export async function startExportJob(
 
 /** export_video: render the timeline to MP4 and download it; background past wait_seconds. */
 export function registerExportVideoTool(server: McpServer, deps: ServerDeps): RegisteredTool {
-  return server.registerTool(
+  return registerAppTool(
+    server,
     "export_video",
     {
       title: "Export the video as MP4",
@@ -76,6 +80,7 @@ export function registerExportVideoTool(server: McpServer, deps: ServerDeps): Re
         idempotentHint: false,
         openWorldHint: true,
       },
+      _meta: viewToolMeta(PLAYER_URI),
     },
     async ({ session_id, output_dir, file_name, quality, wait_seconds }, extra) =>
       guard(deps.logger, "export_video", async () => {
@@ -91,7 +96,7 @@ export function registerExportVideoTool(server: McpServer, deps: ServerDeps): Re
         extra.signal.addEventListener("abort", onAbort, { once: true });
         try {
           const view = await deps.jobs.exports.wait(job.id, wait_seconds * 1000, extra.signal);
-          return exportResult(view);
+          return withContactSheet(deps, exportResult(view), view, extra.signal);
         } finally {
           extra.signal.removeEventListener("abort", onAbort);
         }

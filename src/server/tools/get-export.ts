@@ -1,13 +1,17 @@
+import { registerAppTool } from "@modelcontextprotocol/ext-apps/server";
 import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { exportOutput } from "../../jobs/views.js";
 import type { ServerDeps } from "../context.js";
+import { PLAYER_URI, viewToolMeta } from "../views/apps.js";
+import { withContactSheet } from "../views/frames.js";
 import { guard, waitSecondsInput } from "./common.js";
 import { exportProgress, exportResult } from "./export-result.js";
 
 /** get_export: picks up an export by render id, also after a restart; never re-submits. */
 export function registerGetExportTool(server: McpServer, deps: ServerDeps): RegisteredTool {
-  return server.registerTool(
+  return registerAppTool(
+    server,
     "get_export",
     {
       title: "Get the result of an export",
@@ -26,6 +30,7 @@ export function registerGetExportTool(server: McpServer, deps: ServerDeps): Regi
       },
       outputSchema: exportOutput,
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+      _meta: viewToolMeta(PLAYER_URI),
     },
     async ({ render_id, wait_seconds }, extra) =>
       guard(deps.logger, "get_export", async () => {
@@ -35,7 +40,7 @@ export function registerGetExportTool(server: McpServer, deps: ServerDeps): Regi
           extra.signal,
           exportProgress(extra),
         );
-        return exportResult(view);
+        return withContactSheet(deps, exportResult(view), view, extra.signal);
       }),
   );
 }

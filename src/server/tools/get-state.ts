@@ -1,8 +1,10 @@
+import { registerAppTool } from "@modelcontextprotocol/ext-apps/server";
 import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { fetchState } from "../../client/state.js";
 import { summarizeTimeline, timelineToJSON } from "../../client/timeline.js";
 import type { ServerDeps } from "../context.js";
+import { TIMELINE_URI, viewToolMeta } from "../views/apps.js";
 import { guard, ok, sessionIdInput } from "./common.js";
 
 export const stateOutput = {
@@ -47,7 +49,8 @@ export async function sessionStateView(deps: ServerDeps, sessionId: string, sign
 
 /** get_state: the session's timeline. */
 export function registerGetStateTool(server: McpServer, deps: ServerDeps): RegisteredTool {
-  return server.registerTool(
+  return registerAppTool(
+    server,
     "get_state",
     {
       title: "Show the timeline",
@@ -58,6 +61,7 @@ export function registerGetStateTool(server: McpServer, deps: ServerDeps): Regis
       inputSchema: { session_id: sessionIdInput },
       outputSchema: stateOutput,
       annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+      _meta: viewToolMeta(TIMELINE_URI),
     },
     async ({ session_id }, extra) =>
       guard(deps.logger, "get_state", async () => {
