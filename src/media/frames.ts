@@ -84,8 +84,33 @@ export function parseDuration(banner: string): number | undefined {
 /** Options of one contact-sheet run. */
 export interface SheetOptions {
   signal?: AbortSignal | undefined;
-  /** Limit of each ffmpeg run (default 20 s). */
+  /** Limit of the whole run, all ffmpeg calls together (default 30 s). */
   timeoutMs?: number;
+}
+
+/** ffmpeg arguments for a 2×2 sheet of the frames at `times` (seconds), each at most `width` pixels a side. */
+export function sheetArgs(input: string, times: number[], width: number): string[] {
+  // A seek before each input jumps to the nearest keyframe: no need to decode the whole video.
+  const inputs = times.flatMap((t) => ["-ss", t.toFixed(3), "-i", input]);
+  const scaled = times.map(
+    (_, i) =>
+      `[${i}:v]trim=end_frame=1,scale=${width}:${width}:force_original_aspect_ratio=decrease,setsar=1[f${i}]`,
+  );
+  const joined = `${times.map((_, i) => `[f${i}]`).join("")}concat=n=${times.length}:v=1:a=0,tile=2x2:padding=4:margin=4`;
+  return [
+    "-loglevel",
+    "error",
+    ...inputs,
+    "-filter_complex",
+    [...scaled, joined].join(";"),
+    "-frames:v",
+    "1",
+    "-q:v",
+    "6",
+    "-f",
+    "mjpeg",
+    "pipe:1",
+  ];
 }
 
 /**
@@ -97,42 +122,21 @@ export async function contactSheet(
   input: string,
   options: SheetOptions = {},
 ): Promise<Buffer | undefined> {
-  const timeoutMs = options.timeoutMs ?? 20_000;
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   const run = (args: string[], maxStdout: number) =>
     runFfmpeg(ffmpeg, ["-hide_banner", "-nostdin", ...args], {
       signal: options.signal,
-      timeoutMs,
+      timeoutMs: Math.max(1, deadline - Date.now()),
       maxStdout,
     });
   // Without an output ffmpeg exits 1 after printing the input's banner, which holds the duration.
   const probe = await run(["-i", input], 0);
   const duration = parseDuration(probe.stderr);
   if (duration === undefined) return undefined;
-  // Four frames at the middles of four equal parts: skip an eighth, then one frame per quarter.
-  const rate = `${4_000_000}/${Math.max(1, Math.round(duration * 1_000_000))}`;
-  const start = (duration / 8).toFixed(3);
+  // The middles of four equal parts.
+  const times = [1, 3, 5, 7].map((k) => (duration * k) / 8);
   for (const width of WIDTHS) {
-    const sheet = await run(
-      [
-        "-loglevel",
-        "error",
-        "-ss",
-        start,
-        "-i",
-        input,
-        "-an",
-        "-vf",
-        `fps=${rate},scale=${width}:-2,tile=2x2:padding=4:margin=4`,
-        "-frames:v",
-        "1",
-        "-q:v",
-        "6",
-        "-f",
-        "mjpeg",
-        "pipe:1",
-      ],
-      SHEET_OUTPUT_LIMIT,
-    );
+    const sheet = await run(sheetArgs(input, times, width), SHEET_OUTPUT_LIMIT);
     if (sheet.code !== 0 || !isJpeg(sheet.stdout)) return undefined;
     if (sheet.stdout.length <= MAX_SHEET_BYTES) return sheet.stdout;
   }

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -66,6 +67,29 @@ describe("contactSheet", () => {
     expect(sheet).toBeDefined();
     expect(isJpeg(sheet!)).toBe(true);
     expect(sheet!.length).toBeLessThanOrEqual(MAX_SHEET_BYTES);
+  });
+  it("keeps a portrait video upright and small", async () => {
+    const ffmpeg = (await findFfmpeg(undefined))!;
+    const portrait = join(dir, "portrait.mp4");
+    const made = spawnSync(ffmpeg, [
+      ...[
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=360x640:rate=10:duration=2",
+      ],
+      ...["-pix_fmt", "yuv420p", portrait],
+    ]);
+    expect(made.status, String(made.stderr)).toBe(0);
+    const sheet = (await contactSheet(ffmpeg, portrait))!;
+    expect(isJpeg(sheet)).toBe(true);
+    expect(sheet.length).toBeLessThanOrEqual(MAX_SHEET_BYTES);
+    const probe = spawnSync(ffmpeg, ["-hide_banner", "-f", "image2pipe", "-i", "pipe:0"], { input: sheet });
+    const [, w, h] = /(\d{2,})x(\d{2,})/.exec(String(probe.stderr)) ?? [];
+    expect(Number(h)).toBeGreaterThan(Number(w));
   });
   it("gives undefined for a file that is not a video", async () => {
     const ffmpeg = (await findFfmpeg(undefined))!;
