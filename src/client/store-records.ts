@@ -24,7 +24,8 @@ const CachedTokenSchema = z.object({
   expiresAt: z.number(),
   clientId: z.string(),
 });
-const StoredSessionSchema = z.object({
+/** A current session as persisted. */
+export const StoredSessionSchema = z.object({
   sessionId: z.string().min(1),
   taskId: z.string(),
   userId: z.string().optional(),

@@ -14,6 +14,7 @@ const renderModule = () => import("../client/render.js");
 /** What an export is started with. */
 export interface ExportRequest {
   sessionId: string;
+  /** Where the MP4 is downloaded; "" (a hosted server without NEMO_OUTPUT_DIR): not downloaded, the URL only. */
   outputDir: string;
   fileName?: string | undefined;
   quality?: string | undefined;
@@ -201,12 +202,14 @@ export class ExportJob {
     if (!this.renderIds.includes(outcome.renderId)) this.renderIds.push(outcome.renderId);
     const { downloadRender } = await renderModule();
     const { client, sessions } = this.options;
-    this.download = await downloadRender(client, outcome, {
-      outputDir: this.request.outputDir,
-      ...(this.request.fileName ? { fileName: this.request.fileName } : {}),
-      signal: this.controller.signal,
-      onProgress: this.progress,
-    });
+    if (this.request.outputDir !== "") {
+      this.download = await downloadRender(client, outcome, {
+        outputDir: this.request.outputDir,
+        ...(this.request.fileName ? { fileName: this.request.fileName } : {}),
+        signal: this.controller.signal,
+        onProgress: this.progress,
+      });
+    }
     const session = await sessions.current().catch(() => undefined);
     if (session && session.sessionId === this.request.sessionId && session.taskId) {
       this.projectUrl = await sessions.claimLink(session, this.controller.signal).catch(() => undefined);
@@ -236,6 +239,8 @@ export class ExportJob {
 /** Exports as background jobs, picked up by render id (also after a restart, from the job store). */
 export class ExportJobs {
   private readonly jobs = new Map<string, ExportJob>();
+  /** Aborted when the process stops: waits return the current view at once. */
+  private readonly draining = new AbortController();
 
   constructor(private readonly options: ExportJobsOptions) {}
 
@@ -300,7 +305,8 @@ export class ExportJobs {
     if (!(job instanceof ExportJob)) return job;
     const unsubscribe = listener ? job.subscribe(listener) : undefined;
     try {
-      await boundedWait(job.done, waitMs, signal);
+      const stop = signal ? AbortSignal.any([signal, this.draining.signal]) : this.draining.signal;
+      await boundedWait(job.done, waitMs, stop);
     } finally {
       unsubscribe?.();
     }
@@ -310,6 +316,11 @@ export class ExportJobs {
   /** Cancels a running export (polling and download stop; the backend render itself goes on). */
   cancel(renderId: string): void {
     this.jobs.get(renderId)?.cancel();
+  }
+
+  /** Ends every wait now with the current view (first step of a shutdown); the work goes on. */
+  drain(): void {
+    this.draining.abort();
   }
 
   /** Stops every export's local work (process shutdown); running ones stay "rendering" in the store. */

@@ -5,12 +5,15 @@ import { InvalidInputError, SessionNotFoundError } from "../client/errors.js";
 import type { Sessions } from "../client/sessions.js";
 import type { Turn, TurnLimits, TurnResult, TurnUpdate } from "../client/turns.js";
 import type { Logger } from "../log.js";
+import type { FollowOutcome, JobBus, JobLease } from "./bus.js";
 import type { TurnRecord } from "./records.js";
 import type { JobStore } from "./store.js";
 import type { TurnView } from "./views.js";
 import { boundedWait } from "./wait.js";
 
 const MAX_FINISHED_IN_MEMORY = 50;
+/** How long cancel_turn waits for another instance to close the turn's stream and record the outcome. */
+const REMOTE_CANCEL_WAIT_MS = 10_000;
 
 // Loaded on first use, so that starting the server stays fast.
 const turnsModule = () => import("../client/turns.js");
@@ -22,6 +25,8 @@ export interface TurnJobsOptions {
   store: JobStore;
   logger: Logger;
   limits: TurnLimits;
+  /** Coordination with other instances (Redis); absent when this process holds every turn. */
+  bus?: JobBus | undefined;
 }
 
 /** What one turn is started with. */
@@ -80,6 +85,8 @@ export class TurnJobs {
   /** Baselines of running turns, kept in their records until they finish. */
   private readonly baselines = new Map<string, TurnBaseline>();
   private stopping = false;
+  /** Aborted when the process stops: waits return the current view at once. */
+  private readonly draining = new AbortController();
 
   constructor(private readonly options: TurnJobsOptions) {}
 
@@ -135,10 +142,22 @@ export class TurnJobs {
 
   private follow(turn: Turn): void {
     this.turns.set(turn.id, turn);
+    const lease = this.share(turn);
     this.results.set(
       turn.id,
-      turn.done.then((result) => this.finish(turn, result)),
+      turn.done.then((result) => this.finish(turn, result, lease)),
     );
+  }
+
+  /** With other instances: hold the turn's lease, and pass its updates to whoever follows it elsewhere. */
+  private share(turn: Turn): JobLease | undefined {
+    const lease = this.options.bus?.hold(turn.id, () => turn.cancel());
+    if (lease) {
+      void (async () => {
+        for await (const update of turn) if (update.type !== "finished") lease.publish(update);
+      })().catch(() => {});
+    }
+    return lease;
   }
 
   /**
@@ -150,6 +169,9 @@ export class TurnJobs {
     if (live) return live;
     const record = await this.options.store.loadTurn(turnId);
     if (record?.status !== "running" || !record.baseline) return undefined;
+    // With other instances: only a turn whose instance died, and only by the one instance that takes it over.
+    const bus = this.options.bus;
+    if (bus && ((await bus.isHeld(turnId)) || !(await bus.takeOver(turnId)))) return undefined;
     // parsed by BaselineSchema: the same shape, optional fields read as `| undefined`
     const baseline = record.baseline as TurnBaseline;
     const { resumeTurn } = await turnsModule();
@@ -170,7 +192,7 @@ export class TurnJobs {
     return turn;
   }
 
-  private async finish(turn: Turn, result: TurnResult): Promise<TurnResult> {
+  private async finish(turn: Turn, result: TurnResult, lease?: JobLease): Promise<TurnResult> {
     if (result.cause instanceof SessionNotFoundError) {
       // the current session is replaced (and says so); an unknown explicit id changes nothing
       await this.options.sessions.vanished(result.cause, { sessionId: turn.sessionId, language: "en" });
@@ -184,9 +206,14 @@ export class TurnJobs {
       }
     }
     // Stopped by a shutdown: the record keeps saying "running" (with its baseline), so the next run recovers it.
-    if (this.stopping && result.status === "cancelled") return result;
+    // Its lease ends at once, so another instance takes it over without waiting for NEMO_TAKEOVER_MS.
+    if (this.stopping && result.status === "cancelled") {
+      await lease?.release(false);
+      return result;
+    }
     await this.persist(turn, result);
     await this.options.store.releaseTurn(turn.sessionId, turn.id).catch(() => {});
+    await lease?.release(true);
     this.evictFinished();
     return result;
   }
@@ -225,28 +252,55 @@ export class TurnJobs {
     signal?: AbortSignal,
     onUpdate?: (u: TurnUpdate) => void,
   ): Promise<TurnView> {
-    const turn = this.turns.get(turnId) ?? (await this.resumable(turnId));
+    const stop = signal ? AbortSignal.any([signal, this.draining.signal]) : this.draining.signal;
+    const startedAt = Date.now();
+    let turn = this.turns.get(turnId) ?? (await this.resumable(turnId));
+    // Running on another instance: follow it there; if that instance dies, take the turn over (or
+    // follow whichever instance did), a bounded number of times.
+    for (let round = 0; !turn && round < 3; round++) {
+      const left = Math.max(0, waitMs - (Date.now() - startedAt));
+      if ((await this.followElsewhere(turnId, left, stop, onUpdate)) !== "orphaned") break;
+      turn = await this.resumable(turnId);
+    }
     if (!turn) return this.recorded(turnId);
+    const live = turn;
     let stopFollowing = false;
     if (onUpdate) {
       void (async () => {
-        for await (const update of turn) {
+        for await (const update of live) {
           if (stopFollowing) break;
           onUpdate(update);
         }
       })().catch(() => {});
     }
     try {
-      const finished = this.results.get(turnId) ?? turn.done;
+      const finished = this.results.get(turnId) ?? live.done;
       let result: TurnResult | undefined;
       void finished.then((r) => {
         result = r;
       });
-      await boundedWait(finished, waitMs, signal);
-      return turnView(turn, result);
+      await boundedWait(finished, Math.max(0, waitMs - (Date.now() - startedAt)), stop);
+      return turnView(live, result);
     } finally {
       stopFollowing = true;
     }
+  }
+
+  /** Follows a turn another instance is running, through the bus; undefined when there is none to follow. */
+  private async followElsewhere(
+    turnId: string,
+    waitMs: number,
+    signal: AbortSignal,
+    onUpdate?: (u: TurnUpdate) => void,
+  ): Promise<FollowOutcome | undefined> {
+    const bus = this.options.bus;
+    if (!bus || (await this.options.store.loadTurn(turnId))?.status !== "running") return undefined;
+    return bus.follow(
+      turnId,
+      waitMs,
+      signal,
+      onUpdate ? (update) => onUpdate(update as TurnUpdate) : undefined,
+    );
   }
 
   private async recorded(turnId: string): Promise<TurnView> {
@@ -259,6 +313,8 @@ export class TurnJobs {
     }
     const { kind: _kind, message_chars: _chars, started_at: _started, baseline: _baseline, ...view } = record;
     if (view.status !== "running") return view;
+    // Still running on another instance.
+    if (await this.options.bus?.isHeld(turnId)) return view;
     // The stream belonged to a process that has ended; the backend may still have finished the work.
     return {
       ...view,
@@ -283,15 +339,39 @@ export class TurnJobs {
   /** Cancels a running turn; returns its final status. */
   async cancel(turnId: string): Promise<TurnView["status"]> {
     const turn = this.turns.get(turnId) ?? (await this.resumable(turnId));
-    if (!turn) return (await this.recorded(turnId)).status;
+    if (!turn) return this.cancelElsewhere(turnId);
     if (turn.status === "running") turn.cancel();
     const result = await (this.results.get(turnId) ?? turn.done);
     return result.status;
   }
 
-  /** Cancels every running turn (process shutdown); their records stay "running" for the next run. */
-  shutdown(): void {
+  /** Asks the instance that holds the turn to cancel it, and waits (bounded) for the outcome. */
+  private async cancelElsewhere(turnId: string): Promise<TurnView["status"]> {
+    const bus = this.options.bus;
+    const record = await this.options.store.loadTurn(turnId);
+    if (bus && record?.status === "running" && (await bus.isHeld(turnId))) {
+      await bus.requestCancel(turnId);
+      await bus.follow(turnId, REMOTE_CANCEL_WAIT_MS);
+      const latest = await this.options.store.loadTurn(turnId);
+      if (latest && latest.status !== "running") return latest.status;
+    }
+    return (await this.recorded(turnId)).status;
+  }
+
+  /** Ends every wait now with the current view (first step of a shutdown); the turns go on. */
+  drain(): void {
+    this.draining.abort();
+  }
+
+  /** Stops every running turn (process shutdown); their records stay "running" for a takeover or the next run. */
+  shutdown(): Promise<void> {
     this.stopping = true;
-    for (const turn of this.turns.values()) if (turn.status === "running") turn.cancel();
+    const stopped: Promise<unknown>[] = [];
+    for (const turn of this.turns.values()) {
+      if (turn.status !== "running") continue;
+      turn.cancel();
+      stopped.push(this.results.get(turn.id) ?? turn.done);
+    }
+    return Promise.allSettled(stopped).then(() => {});
   }
 }

@@ -92,8 +92,18 @@ export class FileAccess {
   /**
    * Resolves the folder an export goes to: the configured output folder, or `requested` when it
    * lies inside the output folder or an allowed root. Relative paths are taken from the output folder.
+   * Hosted without NEMO_OUTPUT_DIR: "" (the export is not downloaded; its URL is returned).
    */
   async exportDir(requested: string | undefined): Promise<string> {
+    if (this.hosted && !this.hosted.downloads) {
+      if (requested !== undefined && requested.trim() !== "") {
+        throw new InvalidInputError(
+          "This hosted server does not save exports to its disk, so output_dir cannot be used.",
+          "Leave output_dir out: the export returns the video's url to download it yourself.",
+        );
+      }
+      return "";
+    }
     if (requested === undefined || requested.trim() === "") return this.outputDir;
     if (requested.includes("\0")) throw new InvalidInputError("The output folder contains a NUL byte.");
     const target = resolve(this.outputDir, requested);
