@@ -17,10 +17,13 @@ import { within } from "../helpers/within.js";
 
 const TAKEOVER_MS = 1500;
 
-/** A turn that runs for about `ms` (heartbeats every 200 ms), then changes the timeline and answers. */
+/** A turn that runs for about `ms` (heartbeats every 200 ms, a tool call half-way), then changes the timeline and answers. */
 function longTurn(ms: number): TurnStep[] {
   const steps: TurnStep[] = [toolCall("generate_video")];
-  for (let t = 0; t < ms; t += 200) steps.push({ heartbeat: true }, { wait: 200 });
+  for (let t = 0; t < ms; t += 200) {
+    if (t >= ms / 2 && t - 200 < ms / 2) steps.push(toolCall("add_music"));
+    steps.push({ heartbeat: true }, { wait: 200 });
+  }
   steps.push({ setDraft: BGM_DRAFT }, say("Added the music."));
   return steps;
 }
@@ -116,6 +119,8 @@ describe("two instances behind a round-robin proxy, jobs in Redis", () => {
     );
     expect(structured(followed)).toMatchObject({ status: "completed", turn_id: started.turn_id });
     expect(structured(followed).reply).toContain("Added the music.");
+    // progress of a turn running on instance 1 reaches the request on instance 2 (on its SSE response)
+    expect(progress.join("\n")).toMatch(/add_music/);
     expect(runSseCount() - runs).toBe(1);
   });
 
@@ -216,9 +221,52 @@ describe("two instances behind a round-robin proxy, jobs in Redis", () => {
     } finally {
       r.disconnect();
     }
+    expect(proxy.responses().length).toBeGreaterThan(0);
+    expect(proxy.responses()).not.toContain(tokenA);
+    expect(proxy.responses()).not.toContain(tokenB);
     for (const instance of instances) {
       expect(instance.stderr()).not.toContain(tokenA);
       expect(instance.stderr()).not.toContain(tokenB);
     }
+  });
+
+  // last: it kills instance 1
+  it("takes over a turn whose instance was killed (SIGKILL) and recovers it from the state, never re-sent", async () => {
+    const one = await connect(instances[0]!.url, tokenA);
+    const two = await connect(instances[1]!.url, tokenA);
+    const session = structured(await one.callTool({ name: "create_session", arguments: {} }));
+    sandbox.scriptTurn({ steps: longTurn(3_000) });
+    const runs = runSseCount();
+    const started = structured(
+      await one.callTool({
+        name: "send_message",
+        arguments: { session_id: session.session_id, message: "make a video with music", wait_seconds: 1 },
+      }),
+    );
+    expect(started.status).toBe("running");
+    await instances[0]!.kill();
+    proxy.down.add(0);
+    const killedAt = Date.now();
+    const recovered = structured(
+      await two.callTool(
+        { name: "get_turn", arguments: { turn_id: started.turn_id, wait_seconds: 30 } },
+        undefined,
+        { timeout: 40_000 },
+      ),
+    );
+    expect(recovered).toMatchObject({ status: "completed", turn_id: started.turn_id, recovered: true });
+    expect(recovered.changes?.join(" ")).toMatch(/Lo-fi|BGM/);
+    expect(Date.now() - killedAt).toBeLessThan(15_000);
+    expect(runSseCount() - runs).toBe(1);
+    expect(instances[1]!.stderr()).toMatch(/Taking over job/);
+    // the session is free again for the next message, through the proxy
+    const next = structured(
+      await (await connect(proxy.url, tokenA)).callTool({
+        name: "send_message",
+        arguments: { session_id: session.session_id, message: "add a title", wait_seconds: 30 },
+      }),
+    );
+    expect(next.status).toBe("completed");
+    expect(runSseCount() - runs).toBe(2);
   });
 });

@@ -156,6 +156,8 @@ export interface RoundRobinProxy {
   served: number[];
   /** Targets taken out of the rotation (e.g. a killed instance). */
   down: Set<number>;
+  /** Every response body so far (the first 16 MiB), to check what reached the clients. */
+  responses(): string;
   close(): Promise<void>;
 }
 
@@ -164,6 +166,8 @@ export async function startProxy(targets: string[]): Promise<RoundRobinProxy> {
   let next = 0;
   const served: number[] = [];
   const down = new Set<number>();
+  const bodies: Buffer[] = [];
+  let kept = 0;
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let index = next % targets.length;
     for (let i = 0; i < targets.length && down.has(index); i++) index = (index + 1) % targets.length;
@@ -172,6 +176,12 @@ export async function startProxy(targets: string[]): Promise<RoundRobinProxy> {
     const target = new URL(req.url ?? "/", targets[index]);
     const upstream = request(target, { method: req.method, headers: req.headers }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
+      up.on("data", (chunk: Buffer) => {
+        if (kept + chunk.length <= 16 * 1024 * 1024) {
+          bodies.push(chunk);
+          kept += chunk.length;
+        }
+      });
       up.pipe(res);
     });
     upstream.on("error", () => {
@@ -187,6 +197,7 @@ export async function startProxy(targets: string[]): Promise<RoundRobinProxy> {
     url: `http://127.0.0.1:${port}`,
     served,
     down,
+    responses: () => Buffer.concat(bodies).toString("utf8"),
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
