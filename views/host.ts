@@ -43,3 +43,17 @@ export function setStatus(text: string, kind: "info" | "error" = "info"): void {
   status.textContent = text;
   status.dataset.kind = kind;
 }
+
+/** Shows the text blocks of a result without structured content (an error), or `fallback`. */
+export function showText(
+  content: Array<{ type: string; text?: string }> | undefined,
+  fallback: string,
+): void {
+  const text = (content ?? [])
+    .filter((c) => c.type === "text" && c.text)
+    .map((c) => c.text)
+    .join("\n");
+  const root = document.getElementById("root");
+  root?.replaceChildren(el("p", "message", text || fallback));
+  setStatus("", "error");
+}

@@ -1,6 +1,6 @@
 import type { App } from "@modelcontextprotocol/ext-apps";
 import { formatBytes, formatClock } from "./format.js";
-import { el, setStatus, startView } from "./host.js";
+import { el, setStatus, showText, startView } from "./host.js";
 
 /** The structuredContent of export_video / get_export that the player reads. */
 interface ExportData {
@@ -18,6 +18,8 @@ interface ExportData {
 const FOLLOW_WAIT_SECONDS = 2;
 /** At most this many get_export calls follow one render (about half an hour). */
 const MAX_FOLLOW_CALLS = 900;
+/** Failed get_export calls in a row after which the view stops following. */
+const MAX_FOLLOW_FAILURES = 5;
 /** Fresh links asked for before giving up on playback. */
 const MAX_LINK_RETRIES = 2;
 
@@ -52,10 +54,16 @@ async function getExport(renderId: string, waitSeconds: number): Promise<ExportD
 async function follow(renderId: string): Promise<void> {
   if (following === renderId) return;
   following = renderId;
+  let failures = 0;
   try {
     for (let i = 0; i < MAX_FOLLOW_CALLS && !stopped && current?.render_id === renderId; i += 1) {
       const started = Date.now();
       const next = await getExport(renderId, FOLLOW_WAIT_SECONDS).catch(() => undefined);
+      failures = next ? 0 : failures + 1;
+      if (failures >= MAX_FOLLOW_FAILURES) {
+        setStatus(`Lost track of the render; call get_export with render_id "${renderId}".`, "error");
+        return;
+      }
       if (next && current?.render_id === renderId) show(next);
       if (current?.status !== "rendering") return;
       // A call that came back at once (an error, a host without waits) must not spin.
@@ -180,13 +188,16 @@ function show(data: ExportData): void {
   else renderFailure(root, data);
 }
 
+setStatus("Waiting for the export…");
 void startView("NemoVideo player", (a) => {
   app = a;
   a.ontoolresult = (result) => {
     const data = asExport(result.structuredContent);
     if (data) show(data);
-    else setStatus("This result holds no export to show.", "error");
+    else showText(result.content, "This result holds no export to show.");
   };
+  a.ontoolcancelled = () =>
+    setStatus("The export call was cancelled; get_export picks the render up.", "error");
   a.onteardown = () => {
     stopped = true;
     return {};

@@ -1,6 +1,6 @@
 import type { App } from "@modelcontextprotocol/ext-apps";
 import { barBox, formatClock, rulerTicks } from "./format.js";
-import { el, setStatus, startView } from "./host.js";
+import { el, setStatus, showText, startView } from "./host.js";
 
 /** The structuredContent of get_state that the timeline reads. */
 interface StateData {
@@ -103,11 +103,12 @@ async function reload(): Promise<void> {
   }
 }
 
+setStatus("Waiting for the timeline…");
 void startView("NemoVideo timeline", (a) => {
   app = a;
   a.ontoolresult = (result) => {
     const data = asState(result.structuredContent);
     if (data) show(data);
-    else setStatus("This result holds no timeline to show.", "error");
+    else showText(result.content, "This result holds no timeline to show.");
   };
 }).catch(() => setStatus("Could not connect to the host.", "error"));

@@ -224,6 +224,22 @@ describe("the player view in Chromium", () => {
   });
 });
 
+describe("results without an export or a timeline", () => {
+  it("the player shows the text of an error result", async () => {
+    const m = await start();
+    const unknown = (await m.client.callTool({
+      name: "get_export",
+      arguments: { render_id: "made-up" },
+    })) as CallToolResult;
+    expect(unknown.isError).toBe(true);
+    const mounted = await mount(m, PLAYER_URI, unknown, "light");
+    await mounted.view.waitForSelector("p.message");
+    expect(await mounted.view.textContent("p.message")).toMatch(/No export with render id "made-up"/);
+    expect(await mounted.view.$("video")).toBeNull();
+    expect(mounted.calls).toEqual([]);
+  });
+});
+
 describe("the timeline view in Chromium", () => {
   const draft = {
     d: 20_000,
