@@ -38,11 +38,12 @@ for (const [path, meta] of Object.entries(packages)) {
     if (packages[key] || packages[`${path}/${key}`]) continue;
     const { os, cpu, libc } = platformOf(name);
     if (!os || !/^\d+\.\d+\.\d+/.test(spec)) continue; // not a platform binary pinned to a version
+    // Keys in npm's own order (version first, the rest alphabetical), so `npm install` keeps them as they are.
     const entry = { version: spec.replace(/^[=^~]/, "") };
+    if (cpu) entry.cpu = [cpu];
     if (meta.dev) entry.dev = true;
-    entry.optional = true;
-    if (cpu) entry.cpu = [cpu === "arm" ? "arm" : cpu];
     if (libc) entry.libc = [libc];
+    entry.optional = true;
     entry.os = [os];
     packages[key] = entry;
     added++;
