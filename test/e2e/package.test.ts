@@ -1,45 +1,100 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TOOL_REGISTRARS } from "../../src/server/tools/index.js";
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, "../..");
+const NPM_FLAGS = ["--no-audit", "--no-fund", "--prefer-offline"];
+const GIT = ["-c", "user.name=test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false"];
 
-describe("the npm package", () => {
+/** Copies the working tree as a fresh clone would have it: tracked and new files, nothing git ignores. */
+async function cleanCheckout(into: string): Promise<void> {
+  const { stdout } = await run("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], {
+    cwd: ROOT,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  for (const file of stdout.split("\0").filter(Boolean)) {
+    const from = join(ROOT, file);
+    if (!(await stat(from).catch(() => undefined))) continue; // deleted in the working tree
+    await mkdir(dirname(join(into, file)), { recursive: true });
+    await cp(from, join(into, file));
+  }
+  await run("git", ["init", "-q"], { cwd: into });
+  await run("git", [...GIT, "add", "-A"], { cwd: into });
+  await run("git", [...GIT, "commit", "-q", "-m", "checkout"], { cwd: into });
+}
+
+/** Connects an MCP client over stdio to `command args` and returns the tool names it lists. */
+async function listTools(command: string, args: string[], cwd: string): Promise<string[]> {
+  const transport = new StdioClientTransport({
+    command,
+    args,
+    cwd,
+    env: { PATH: process.env.PATH ?? "", HOME: cwd, NEMO_STATE_DIR: join(cwd, "state") },
+    stderr: "ignore",
+  });
+  const client = new Client({ name: "pack-test", version: "1.0.0" });
+  await client.connect(transport);
+  try {
+    const { tools } = await client.listTools();
+    const { resources } = await client.listResources();
+    expect(resources.map((r) => r.uri)).toContain("nemovideo://skills/ai-voiceover-for");
+    const player = await client.readResource({ uri: "ui://nemovideo/player.html" });
+    expect(player.contents[0]?.mimeType).toBe("text/html;profile=mcp-app");
+    expect((player.contents[0] as { text: string }).text).toMatch(/^<!doctype html>/i);
+    return tools.map((t) => t.name);
+  } finally {
+    await client.close();
+  }
+}
+
+// From a fresh clone, as CI and a new user see it: `npm ci`, `npm pack`, the tarball, `npm i -g .`, the bundle.
+describe("the package from a fresh clone", () => {
   let dir: string;
+  let checkout: string;
+  let ciLog: string;
   let tarball: string;
   let files: string[];
+  const toolCount = Object.keys(TOOL_REGISTRARS).length;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "nemo-pack-"));
-    const { stdout } = await run("npm", ["pack", "--json", "--pack-destination", dir], { cwd: ROOT });
-    const [info] = JSON.parse(stdout.slice(stdout.indexOf("["))) as Array<{
-      filename: string;
-      files: Array<{ path: string }>;
-    }>;
-    tarball = join(dir, info!.filename);
-    files = info!.files.map((f) => f.path);
-    await writeFile(join(dir, "package.json"), JSON.stringify({ name: "pack-test", private: true }));
-    await run(
-      "npm",
-      ["install", tarball, "--no-audit", "--no-fund", "--prefer-offline", "--ignore-scripts"],
-      {
-        cwd: dir,
-        timeout: 150_000,
-      },
-    );
-  }, 180_000);
+    checkout = join(dir, "checkout");
+    await cleanCheckout(checkout);
+    const ci = await run("npm", ["ci", ...NPM_FLAGS], { cwd: checkout, timeout: 240_000 });
+    ciLog = ci.stdout + ci.stderr;
+  }, 300_000);
 
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("ships only what is needed", () => {
+  it("npm ci leaves the checkout clean and warns about no install scripts", async () => {
+    const { stdout } = await run("git", ["status", "--porcelain"], { cwd: checkout });
+    expect(stdout).toBe("");
+    expect(ciLog).not.toMatch(/install-scripts|allowScripts/);
+  });
+
+  it("npm pack ships the built server and only what is needed", async () => {
+    const packDir = join(dir, "pack");
+    await mkdir(packDir);
+    await rm(join(checkout, "dist"), { recursive: true }); // npm pack must build it itself
+    const { stdout } = await run("npm", ["pack", "--json", "--pack-destination", packDir], {
+      cwd: checkout,
+      timeout: 120_000,
+    });
+    const [info] = JSON.parse(stdout.slice(stdout.indexOf("["))) as Array<{
+      filename: string;
+      files: Array<{ path: string }>;
+    }>;
+    tarball = join(packDir, info!.filename);
+    files = info!.files.map((f) => f.path);
     const outside = files.filter(
       (f) =>
         !/^dist\/.+\.js$/.test(f) &&
@@ -53,36 +108,53 @@ describe("the npm package", () => {
     expect(files).toContain("dist/views/timeline.html");
     expect(files).toContain("skills/ai-voiceover-for/SKILL.md");
     expect(files).toContain("skills/ai-video-generator-ai/SKILL.md");
-  });
+  }, 150_000);
 
-  it("runs `nemovideo-mcp --version` from the installed package", async () => {
+  it("the tarball installs, prints its version and serves tools/list", async () => {
+    expect(tarball).toBeDefined();
+    const app = join(dir, "app");
+    await mkdir(app);
+    await writeFile(join(app, "package.json"), JSON.stringify({ name: "pack-test", private: true }));
+    await run("npm", ["install", tarball, ...NPM_FLAGS], { cwd: app, timeout: 150_000 });
+    const bin = join(app, "node_modules", ".bin", "nemovideo-mcp");
     const pkg = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")) as { version: string };
-    const { stdout } = await run(join(dir, "node_modules", ".bin", "nemovideo-mcp"), ["--version"], {
-      cwd: dir,
-    });
+    const { stdout } = await run(bin, ["--version"], { cwd: app });
     expect(stdout.trim()).toBe(pkg.version);
-  });
+    expect(await listTools(bin, [], app)).toHaveLength(toolCount);
+  }, 180_000);
 
-  it("answers tools/list over stdio from the installed package", async () => {
-    const transport = new StdioClientTransport({
-      command: join(dir, "node_modules", ".bin", "nemovideo-mcp"),
-      args: [],
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? "", HOME: dir, NEMO_STATE_DIR: join(dir, "state") },
-      stderr: "ignore",
+  it("`npm i -g .` from the checkout installs a working command", async () => {
+    const prefix = join(dir, "global");
+    // --ignore-scripts: `prepare` would only rebuild the dist/ that npm ci built (slow on a shared machine)
+    await run("npm", ["install", "-g", "--prefix", prefix, ".", "--ignore-scripts", ...NPM_FLAGS], {
+      cwd: checkout,
+      timeout: 120_000,
     });
-    const client = new Client({ name: "pack-test", version: "1.0.0" });
-    await client.connect(transport);
-    try {
-      const { tools } = await client.listTools();
-      expect(tools).toHaveLength(9);
-      const { resources } = await client.listResources();
-      expect(resources.map((r) => r.uri)).toContain("nemovideo://skills/ai-voiceover-for");
-      const player = await client.readResource({ uri: "ui://nemovideo/player.html" });
-      expect(player.contents[0]?.mimeType).toBe("text/html;profile=mcp-app");
-      expect((player.contents[0] as { text: string }).text).toMatch(/^<!doctype html>/i);
-    } finally {
-      await client.close();
+    const bin = join(prefix, "bin", "nemovideo-mcp");
+    const { stdout } = await run(bin, ["--help"], { cwd: dir });
+    expect(stdout).toContain("nemovideo-mcp sandbox");
+    expect(await listTools(bin, [], dir)).toHaveLength(toolCount);
+  }, 150_000);
+
+  it("npm run bundle writes nemovideo-mcp.mcpb under 10 MB whose server starts and lists its tools", async () => {
+    await run("npm", ["run", "bundle"], { cwd: checkout, timeout: 240_000 });
+    const bundle = join(checkout, "nemovideo-mcp.mcpb");
+    expect((await stat(bundle)).size).toBeLessThan(10 * 1024 * 1024);
+    const { stdout } = await run("git", ["status", "--porcelain"], { cwd: checkout });
+    expect(stdout).toBe(""); // the bundle is ignored, nothing else changed
+    const unpacked = join(dir, "bundle");
+    await run(join(checkout, "node_modules", ".bin", "mcpb"), ["unpack", bundle, unpacked], {
+      timeout: 60_000,
+    });
+    // production dependencies only: no test, lint or build tools inside
+    for (const dev of ["typescript", "vitest", "@biomejs", "msw", "@anthropic-ai"]) {
+      expect(await stat(join(unpacked, "node_modules", dev)).catch(() => undefined)).toBeUndefined();
     }
-  });
+    const manifest = JSON.parse(await readFile(join(unpacked, "manifest.json"), "utf8")) as {
+      server: { entry_point: string };
+    };
+    expect(
+      await listTools(process.execPath, [join(unpacked, manifest.server.entry_point)], dir),
+    ).toHaveLength(toolCount);
+  }, 300_000);
 });
