@@ -1,7 +1,7 @@
 import { createReadStream, existsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { draftEnd, hasSegments, toDraft } from "./draft.js";
+import { type Draft, draftEnd, hasSegments, toDraft } from "./draft.js";
 import {
   drained,
   dropAfterFlush,
@@ -79,11 +79,28 @@ export function syntheticOutput(size: number): RenderOutput {
   };
 }
 
+/** Draws renders from their timelines (`TimelineRenderer` with ffmpeg); without it every render is `output`. */
+export interface TimelineRenders {
+  start(id: string, draft: Draft): void;
+  /** A promise while the file is being drawn; resolves undefined when it could not be. */
+  output(id: string): Promise<RenderOutput | undefined> | undefined;
+}
+
 export interface RenderDeps {
   state: SandboxState;
   baseUrl: string;
   renderSteps: number;
+  /** The stand-in every render serves unless `timeline` drew one. */
   output: RenderOutput;
+  timeline?: TimelineRenders | undefined;
+}
+
+/** What render `id` serves: its drawn file when ready, the stand-in when there is none; "drawing" meanwhile. */
+async function outputOf(deps: RenderDeps, id: string, wait: boolean): Promise<RenderOutput | "drawing"> {
+  const drawn = deps.timeline?.output(id);
+  if (!drawn) return deps.output;
+  const settled = wait ? await drawn : await Promise.race([drawn, Promise.resolve("drawing" as const)]);
+  return settled ?? deps.output;
 }
 
 const SKILL_HEADERS = ["x-skill-source", "x-skill-version", "x-skill-platform"];
@@ -119,13 +136,22 @@ export function submitRender(ctx: RequestContext, deps: RenderDeps, userId: stri
     createdAt: Date.now(),
   };
   deps.state.renders.set(id, render);
+  if (!render.fails) deps.timeline?.start(id, normal);
   sendJson(ctx, 200, ok({ id, status: "pending" }));
 }
 
-/** Moves a render one poll further: pending at 0, processing, then completed (or failed) at poll `steps`. */
-function advance(render: RenderRecord, steps: number): void {
+/**
+ * Moves a render one poll further: pending at 0, processing, then completed (or failed) at poll `steps`,
+ * or later while its file is still being drawn.
+ */
+function advance(render: RenderRecord, steps: number, drawing: boolean): void {
   if (render.status === "completed" || render.status === "failed" || render.status === "cancelled") return;
   render.polls += 1;
+  if (render.polls >= steps && drawing && !render.fails) {
+    render.status = "processing";
+    render.progress = Math.max(render.progress, 95);
+    return;
+  }
   if (render.polls >= steps) {
     if (render.fails) {
       render.status = "failed";
@@ -141,19 +167,19 @@ function advance(render: RenderRecord, steps: number): void {
 }
 
 /** `GET /api/render/proxy/lambda/<id>`, in the shape `state.renderStatusStyle` asks for. */
-export function renderStatus(ctx: RequestContext, deps: RenderDeps, id: string): void {
+export async function renderStatus(ctx: RequestContext, deps: RenderDeps, id: string): Promise<void> {
   const render = deps.state.renders.get(id);
   if (!render) {
     sendJson(ctx, 404, fail(404, "render not found"));
     return;
   }
-  advance(render, deps.renderSteps);
+  const output = await outputOf(deps, id, false);
+  advance(render, deps.renderSteps, output === "drawing");
   const url = `${deps.baseUrl}/files/renders/${encodeURIComponent(render.id)}.mp4`;
   const withUrl = !deps.state.omitOutputUrl;
   const completed = render.status === "completed";
-  const output = completed
-    ? { ...(withUrl ? { url } : {}), duration: render.duration, size: deps.output.size }
-    : undefined;
+  const size = output === "drawing" ? deps.output.size : output.size;
+  const done = completed ? { ...(withUrl ? { url } : {}), duration: render.duration, size } : undefined;
   const error = render.error === undefined ? {} : { error: render.error };
   const base = { status: render.status, progress: render.progress };
   switch (deps.state.renderStatusStyle) {
@@ -164,10 +190,10 @@ export function renderStatus(ctx: RequestContext, deps: RenderDeps, id: string):
       });
       return;
     case "top":
-      sendJson(ctx, 200, { taskId: render.id, ...base, ...(output ? { output } : {}), ...error });
+      sendJson(ctx, 200, { taskId: render.id, ...base, ...(done ? { output: done } : {}), ...error });
       return;
     default:
-      sendJson(ctx, 200, ok({ id: render.id, ...base, ...(output ? { output } : {}), ...error }));
+      sendJson(ctx, 200, ok({ id: render.id, ...base, ...(done ? { output: done } : {}), ...error }));
   }
 }
 
@@ -193,7 +219,9 @@ export async function downloadRender(ctx: RequestContext, deps: RenderDeps, id: 
     return;
   }
   const { res } = ctx;
-  const size = deps.output.size;
+  const output = await outputOf(deps, id, true);
+  if (output === "drawing") return; // not reached: waited for above
+  const size = output.size;
   res.writeHead(200, {
     "content-type": "video/mp4",
     "content-length": String(size),
@@ -207,7 +235,7 @@ export async function downloadRender(ctx: RequestContext, deps: RenderDeps, id: 
   // a `truncated` fault sends half the bytes, then drops the connection
   const limit = ctx.truncate ? Math.floor(size / 2) : size;
   let sent = 0;
-  const source = deps.output.chunks();
+  const source = output.chunks();
   try {
     for await (const chunk of source) {
       if (!writable(res)) break;

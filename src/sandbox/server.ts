@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { findFfmpeg, TimelineRenderer } from "./ffmpeg-render.js";
 import { applyFault, FaultQueue } from "./faults.js";
 import {
   type BodyResult,
@@ -123,11 +124,24 @@ function cutAfterFirstEvent(steps: PlayStep[]): PlayStep[] {
 
 function resolveOutput(options: SandboxOptions, log: (line: string) => void): RenderOutput {
   if (options.renderOutputBytes !== undefined) return syntheticOutput(Math.max(0, options.renderOutputBytes));
-  if (options.sampleVideo !== undefined) return fileOutput(options.sampleVideo);
-  const found = findSampleVideo();
-  if (found) return fileOutput(found);
+  const sample = sampleVideo(options);
+  if (sample) return fileOutput(sample);
   log(`sandbox: fixtures/sample.mp4 not found; renders serve ${FALLBACK_OUTPUT_BYTES} synthetic bytes`);
   return syntheticOutput(FALLBACK_OUTPUT_BYTES);
+}
+
+function sampleVideo(options: SandboxOptions): string | undefined {
+  return options.sampleVideo ?? findSampleVideo();
+}
+
+/** With `timelineRenders` and an ffmpeg, renders are drawn from their timelines; else the stand-in clip. */
+function timelineRenderer(
+  options: SandboxOptions,
+  log: (line: string) => void,
+): TimelineRenderer | undefined {
+  if (!options.timelineRenders || options.renderOutputBytes !== undefined) return undefined;
+  const ffmpeg = findFfmpeg();
+  return ffmpeg ? new TimelineRenderer(ffmpeg, sampleVideo(options), log) : undefined;
 }
 
 /** Starts the fake NemoVideo backend on a real socket. */
@@ -144,6 +158,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     log: options.log ?? (() => {}),
   };
   const output = resolveOutput(options, settings.log);
+  const timeline = timelineRenderer(options, settings.log);
   const state = new SandboxState();
   const faults = new FaultQueue();
   const scripts: TurnScript[] = [];
@@ -152,7 +167,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const closing = new AbortController();
   let baseUrl = "";
 
-  const renderDeps = (): RenderDeps => ({ state, baseUrl, renderSteps: settings.renderSteps, output });
+  const renderDeps = (): RenderDeps => ({
+    state,
+    baseUrl,
+    renderSteps: settings.renderSteps,
+    output,
+    timeline,
+  });
 
   /** The caller's account, or a 401 answer (1001) and undefined. */
   const authenticate = (ctx: RequestContext): AccountRecord | undefined => {
@@ -294,9 +315,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (!account) return;
       submitRender(ctx, renderDeps(), account.userId, body);
     },
-    render_status: (ctx, route) => {
+    render_status: async (ctx, route) => {
       if (!authenticate(ctx)) return;
-      renderStatus(ctx, renderDeps(), route.param);
+      await renderStatus(ctx, renderDeps(), route.param);
     },
     render_cancel: (ctx, route) => {
       if (!authenticate(ctx)) return;
@@ -393,12 +414,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     address.address === "0.0.0.0" ? "127.0.0.1" : address.address === "::" ? "::1" : address.address;
   const host = reachable.includes(":") ? `[${reachable}]` : reachable;
   baseUrl = `http://${host}:${address.port}`;
-  settings.log(`sandbox: listening on ${baseUrl} (render output: ${output.describe})`);
+  const renders: Sandbox["renders"] = timeline ? "timeline" : "stand-in";
+  settings.log(
+    `sandbox: listening on ${baseUrl} (renders: ${timeline ? "drawn from each timeline by ffmpeg over " : "always "}${output.describe})`,
+  );
 
   let closed: Promise<void> | undefined;
   return {
     url: baseUrl,
     port: address.port,
+    renders,
     requests,
     state,
     inject: (fault) => faults.add(fault),
@@ -409,9 +434,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     close: () => {
       closed ??= new Promise<void>((resolve) => {
         closing.abort();
-        server.close(() => resolve());
+        const stopped = new Promise<void>((done) => server.close(() => done()));
         for (const socket of sockets) socket.destroy();
         server.closeAllConnections();
+        void Promise.all([stopped, timeline?.close()]).then(() => resolve());
       });
       return closed;
     },

@@ -20,6 +20,12 @@ export interface SandboxOptions {
   renderOutputBytes?: number;
   /** MP4 served as render output; default: fixtures/sample.mp4 found upward from this module. */
   sampleVideo?: string;
+  /**
+   * Draw each render from its timeline with ffmpeg (`NEMO_FFMPEG` or PATH): the sample as footage, title
+   * texts, tones for voiceover and music, the timeline's duration. Without ffmpeg, or off (the default,
+   * fast for tests), every render is the sample clip.
+   */
+  timelineRenders?: boolean;
   /** Lifetime of anonymous tokens; default 7 days. */
   tokenTtlMs?: number;
   /** Receives one line per request and notable events; nothing is printed otherwise. */
@@ -107,6 +113,8 @@ export interface Sandbox {
   /** Base URL, e.g. "http://127.0.0.1:PORT". */
   readonly url: string;
   readonly port: number;
+  /** "timeline": renders drawn from their timelines by ffmpeg; "stand-in": every render is the same clip. */
+  readonly renders: "timeline" | "stand-in";
   /** Every request in arrival order. */
   readonly requests: RecordedRequest[];
   /** Queues a fault; faults match in order and are consumed `times` times. */
