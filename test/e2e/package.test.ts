@@ -75,11 +75,16 @@ describe("the package from a fresh clone", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("npm ci leaves the checkout clean and warns about no install scripts", async () => {
-    const { stdout } = await run("git", ["status", "--porcelain"], { cwd: checkout });
-    expect(stdout).toBe("");
+  it("npm ci, then npm install, leave the checkout clean and warn about no install scripts", async () => {
+    expect((await run("git", ["status", "--porcelain"], { cwd: checkout })).stdout).toBe("");
     expect(ciLog).not.toMatch(/install-scripts|allowScripts/);
-  });
+    const install = await run("npm", ["install", ...NPM_FLAGS], {
+      cwd: checkout,
+      timeout: 120_000,
+    });
+    expect(install.stdout + install.stderr).not.toMatch(/install-scripts|allowScripts/);
+    expect((await run("git", ["status", "--porcelain"], { cwd: checkout })).stdout).toBe("");
+  }, 150_000);
 
   it("npm pack ships the built server and only what is needed", async () => {
     const packDir = join(dir, "pack");
