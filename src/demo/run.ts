@@ -141,8 +141,14 @@ export async function runDemo(options: DemoOptions, term: Terminal, signal: Abor
     sandbox = await startSandbox({
       port: options.port,
       ...(options.fast ? { stepMs: 5, renderSteps: 2 } : {}),
+      timelineRenders: true,
     });
     term.done(`Sandbox backend on ${sandbox.url}`);
+    term.info(
+      sandbox.renders === "timeline"
+        ? "Its renders are stand-ins drawn from the timeline by ffmpeg (titles, a tone for the voice, the length)."
+        : "Its renders are a stand-in clip, the same whatever the edit (install ffmpeg to draw the timeline).",
+    );
     stateDir = await mkdtemp(join(tmpdir(), "nemovideo-demo-"));
     const env: Record<string, string> = {
       NEMO_API_URL: sandbox.url,
@@ -151,6 +157,8 @@ export async function runDemo(options: DemoOptions, term: Terminal, signal: Abor
       NEMO_ALLOWED_DIRS: fixtures,
       NEMO_SKILL: flow.skill,
       NEMO_RENDER_POLL_MS: options.fast ? "50" : "500",
+      // the sandbox may draw the render with ffmpeg: a few seconds for a minute of video
+      NEMO_RENDER_MAX_POLLS: options.fast ? "1200" : "240",
       NEMO_LOG_LEVEL: "warning",
     };
     for (const name of ["PATH", "HOME", "USERPROFILE", "SYSTEMROOT"]) {
@@ -227,6 +235,7 @@ export async function runDemo(options: DemoOptions, term: Terminal, signal: Abor
       file,
       size,
       h264: await looksLikeH264(file),
+      renders: sandbox.renders,
       before: before.available,
       after: after.available,
       activity: turn.activity,
@@ -312,6 +321,8 @@ interface Summary {
   size: number;
   /** The file starts like an H.264 MP4 (ftyp box, avc1 sample entry). */
   h264: boolean;
+  /** How the sandbox made the file. */
+  renders: Sandbox["renders"];
   before: number;
   after: number;
   activity: string[];
@@ -324,6 +335,12 @@ function printSummary(term: Terminal, s: Summary): void {
   term.line(term.paint("green", term.paint("bold", `Done in ${s.seconds.toFixed(1)} s.`)));
   const rows: Array<[string, string]> = [
     ["Video", `${s.file} (${formatBytes(s.size)}${s.h264 ? ", H.264 MP4" : ""})`],
+    [
+      "",
+      s.renders === "timeline"
+        ? "a sandbox stand-in drawn from the timeline, not NemoVideo's render"
+        : "the sandbox's stand-in clip: it does not show the edit",
+    ],
     [
       "Credits",
       `${s.before} → ${s.after} (spent ${s.before - s.after}${spentOn}; the export itself is free)`,

@@ -415,9 +415,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const host = reachable.includes(":") ? `[${reachable}]` : reachable;
   baseUrl = `http://${host}:${address.port}`;
   const renders: Sandbox["renders"] = timeline ? "timeline" : "stand-in";
-  settings.log(
-    `sandbox: listening on ${baseUrl} (renders: ${timeline ? "drawn from each timeline by ffmpeg over " : "always "}${output.describe})`,
-  );
 
   let closed: Promise<void> | undefined;
   return {
