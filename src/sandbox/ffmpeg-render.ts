@@ -1,8 +1,7 @@
 import { spawn } from "node:child_process";
-import { accessSync, constants, statSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { type Draft, draftEnd, TRACK_AUDIO, TRACK_TEXT, TRACK_VIDEO } from "./draft.js";
 import { fileOutput, type RenderOutput } from "./render.js";
 
@@ -17,25 +16,6 @@ const FFMPEG_TIMEOUT_MS = 120_000;
 const KEEP_FILES = 20;
 /** Drawn in a corner of every frame, so nobody takes the file for the real backend's render. */
 const LABEL = "NemoVideo sandbox - stand-in render";
-
-/** An ffmpeg executable: `NEMO_FFMPEG` when set, else the first `ffmpeg` on PATH; undefined without one. */
-export function findFfmpeg(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const executable = (path: string) => {
-    try {
-      accessSync(path, constants.X_OK);
-      return statSync(path).isFile();
-    } catch {
-      return false;
-    }
-  };
-  const given = env.NEMO_FFMPEG?.trim();
-  if (given) return executable(given) ? given : undefined;
-  const names = process.platform === "win32" ? ["ffmpeg.exe"] : ["ffmpeg"];
-  for (const dir of (env.PATH ?? "").split(delimiter).filter(Boolean)) {
-    for (const name of names) if (executable(join(dir, name))) return join(dir, name);
-  }
-  return undefined;
-}
 
 /** A span of the timeline in seconds. */
 export interface Span {

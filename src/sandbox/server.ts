@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { findFfmpeg, TimelineRenderer } from "./ffmpeg-render.js";
+import { findFfmpeg } from "../media/frames.js";
+import { TimelineRenderer } from "./ffmpeg-render.js";
 import { applyFault, FaultQueue } from "./faults.js";
 import {
   type BodyResult,
@@ -135,12 +136,12 @@ function sampleVideo(options: SandboxOptions): string | undefined {
 }
 
 /** With `timelineRenders` and an ffmpeg, renders are drawn from their timelines; else the stand-in clip. */
-function timelineRenderer(
+async function timelineRenderer(
   options: SandboxOptions,
   log: (line: string) => void,
-): TimelineRenderer | undefined {
+): Promise<TimelineRenderer | undefined> {
   if (!options.timelineRenders || options.renderOutputBytes !== undefined) return undefined;
-  const ffmpeg = findFfmpeg();
+  const ffmpeg = await findFfmpeg(process.env.NEMO_FFMPEG?.trim() || undefined);
   return ffmpeg ? new TimelineRenderer(ffmpeg, sampleVideo(options), log) : undefined;
 }
 
@@ -158,7 +159,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     log: options.log ?? (() => {}),
   };
   const output = resolveOutput(options, settings.log);
-  const timeline = timelineRenderer(options, settings.log);
+  const timeline = await timelineRenderer(options, settings.log);
   const state = new SandboxState();
   const faults = new FaultQueue();
   const scripts: TurnScript[] = [];

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { request } from "undici";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { findFfmpeg } from "../../src/sandbox/ffmpeg-render.js";
+import { findFfmpeg } from "../../src/media/frames.js";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
 
 // CI installs ffmpeg (.ci/run); these tests are about what the sandbox draws with it.
@@ -15,7 +15,7 @@ let sb: Sandbox | undefined;
 let dir: string;
 
 beforeAll(async () => {
-  expect(findFfmpeg(), "ffmpeg must be installed (.ci/run installs it)").toBeDefined();
+  expect(await findFfmpeg(undefined), "ffmpeg must be installed (.ci/run installs it)").toBeDefined();
   dir = await mkdtemp(join(tmpdir(), "nemo-render-"));
   return () => rm(dir, { recursive: true, force: true });
 });
