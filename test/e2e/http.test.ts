@@ -1,7 +1,16 @@
+import { spawn } from "node:child_process";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
-import { type HttpInstance, httpClient, sandboxToken, startHttpInstance } from "../helpers/http-instances.js";
-import { structured } from "../helpers/mcp-child.js";
+import { BGM_DRAFT, say } from "../helpers/adk.js";
+import {
+  FIXTURES,
+  type HttpInstance,
+  httpClient,
+  sandboxToken,
+  startHttpInstance,
+} from "../helpers/http-instances.js";
+import { CLI, structured, text } from "../helpers/mcp-child.js";
 
 describe("Streamable HTTP, one instance, memory store", () => {
   let sandbox: Sandbox;
@@ -48,5 +57,90 @@ describe("Streamable HTTP, one instance, memory store", () => {
     const run = sandbox.requests.filter((r) => r.path === "/api/credits/balance/simple").at(-1);
     expect(run?.headers.authorization).toBe(`Bearer ${token}`);
     await client.close();
+  });
+});
+
+describe("Streamable HTTP: files, auth modes and shutdown", () => {
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    sandbox = await startSandbox({ stepMs: 2, renderSteps: 2 });
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+  });
+
+  it("refuses local paths unless NEMO_ALLOWED_DIRS is set, before anything is uploaded", async () => {
+    const instance = await startHttpInstance({ NEMO_API_URL: sandbox.url });
+    try {
+      const client = await httpClient(instance.url, await sandboxToken(sandbox.url, "files-user"));
+      const uploads = () => sandbox.requests.filter((r) => r.path.startsWith("/api/upload-video")).length;
+      const before = uploads();
+      const refused = await client.callTool({
+        name: "upload_media",
+        arguments: { paths: [join(FIXTURES, "sample.mp4")] },
+      });
+      expect(refused.isError).toBe(true);
+      expect(text(refused)).toMatch(/does not read local files/);
+      expect(text(refused)).toMatch(/urls/);
+      expect(uploads()).toBe(before);
+      await client.close();
+    } finally {
+      await instance.stop();
+    }
+  });
+
+  it("refuses --http-auth none on a host that is not loopback", async () => {
+    const child = spawn(
+      process.execPath,
+      [CLI, "--http", "--http-auth", "none", "--host", "0.0.0.0", "--port", "0"],
+      {
+        env: { PATH: process.env.PATH ?? "", NEMO_API_URL: sandbox.url },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--http-auth none is only allowed on a loopback host/);
+  });
+
+  it("with --http-auth none on loopback, serves without a bearer using this machine's token", async () => {
+    const instance = await startHttpInstance({ NEMO_API_URL: sandbox.url }, ["--http-auth", "none"]);
+    try {
+      const client = await httpClient(instance.url);
+      const credits = await client.callTool({ name: "get_credits", arguments: {} });
+      expect(structured(credits)).toMatchObject({ available: 100 });
+      await client.close();
+    } finally {
+      await instance.stop();
+    }
+  });
+
+  it("on SIGTERM answers the waits in flight with the running turn, then exits", async () => {
+    const instance = await startHttpInstance({ NEMO_API_URL: sandbox.url });
+    const client = await httpClient(instance.url, await sandboxToken(sandbox.url, "sigterm-user"));
+    sandbox.scriptTurn({
+      steps: [{ heartbeat: true }, { wait: 8_000 }, { setDraft: BGM_DRAFT }, say("Done.")],
+    });
+    const started = structured(
+      await client.callTool({ name: "send_message", arguments: { message: "a long one", wait_seconds: 0 } }),
+    );
+    expect(started.status).toBe("running");
+    const waiting = client.callTool({
+      name: "get_turn",
+      arguments: { turn_id: started.turn_id, wait_seconds: 60 },
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const stoppedAt = Date.now();
+    const exited = new Promise<number | null>((resolve) => instance.child.once("exit", resolve));
+    instance.child.kill("SIGTERM");
+    const answer = structured(await waiting);
+    expect(answer).toMatchObject({ status: "running", turn_id: started.turn_id });
+    expect(await exited).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(5_000);
+    await client.close().catch(() => {});
   });
 });
