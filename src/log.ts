@@ -7,6 +7,8 @@ const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, notice: 2, warning:
 export type LogSink = (level: LogLevel, message: string, data?: Record<string, unknown>) => void;
 
 const secrets = new Set<string>();
+/** The `user:password@` part of a URL: credentials are never shown, wherever a URL appears. */
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]+@/gi;
 const TOKEN_PATTERN = /\b(nmv_[A-Za-z0-9_-]+|Bearer\s+[A-Za-z0-9._~+/=-]+)/g;
 
 /** Registers a secret that must never be printed; every logged string is scrubbed of it. */
@@ -21,15 +23,20 @@ export function redact(text: string): string {
   // Hosted mode: the bearer of the request being served, whatever its shape.
   const user = currentUser();
   if (user) out = out.split(user.token).join("[redacted]");
-  return out.replace(TOKEN_PATTERN, "[redacted]");
+  return out.replace(TOKEN_PATTERN, "[redacted]").replace(URL_USERINFO, "$1");
 }
 
-/** Redacts every string inside a value (objects and arrays are copied). */
-function redactDeep(value: unknown, depth = 0): unknown {
+/** Redacts every string inside a value (objects and arrays are copied; past 32 levels deep, dropped). */
+export function redactDeep<T>(value: T, depth = 0): T {
+  return redactValue(value, depth) as T;
+}
+
+function redactValue(value: unknown, depth: number): unknown {
   if (typeof value === "string") return redact(value);
-  if (depth > 8 || value === null || typeof value !== "object") return value;
-  if (Array.isArray(value)) return value.map((v) => redactDeep(v, depth + 1));
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v, depth + 1)]));
+  if (value === null || typeof value !== "object") return value;
+  if (depth > 32) return "[omitted: nested too deeply]";
+  if (Array.isArray(value)) return value.map((v) => redactValue(v, depth + 1));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactValue(v, depth + 1)]));
 }
 
 /** Leveled logger that writes to stderr only (stdout belongs to JSON-RPC) and to optional extra sinks. */

@@ -62,6 +62,8 @@ export interface CallOptions {
   retryRateLimit?: boolean;
   /** Retry once on a network error or 502/503/504; defaults to true for GET. */
   retryTransient?: boolean;
+  /** Connects through this dispatcher instead of the client's (e.g. one that refuses private addresses). */
+  dispatcher?: Dispatcher | undefined;
 }
 
 /** A streaming response: status, headers and a body the caller must consume or destroy. */
@@ -294,7 +296,9 @@ export class NemoClient {
         headers: this.headers(clientId, token, { ...extra, ...options.headers }, ownOrigin),
         body: body ?? null,
         ...(signal ? { signal } : {}),
-        ...(this.options.dispatcher ? { dispatcher: this.options.dispatcher } : {}),
+        ...(options.dispatcher || this.options.dispatcher
+          ? { dispatcher: options.dispatcher ?? this.options.dispatcher }
+          : {}),
         headersTimeout: timeoutMs,
         bodyTimeout: streaming ? (options.bodyTimeoutMs ?? 0) : timeoutMs,
       });

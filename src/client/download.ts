@@ -14,6 +14,7 @@ import {
   TimeoutError,
 } from "./errors.js";
 import { throwIfAborted } from "./poll.js";
+import { isPrivateHost, privateAddressCause, publicOnlyDispatcher } from "./ssrf.js";
 import type { RenderProgress } from "./render.js";
 
 /** A finished download. */
@@ -113,11 +114,17 @@ async function openDownload(
   signal: AbortSignal | undefined,
 ): Promise<OpenResponse> {
   let current = url;
+  // A backend that is not itself local must not make this machine fetch from its own networks (SSRF).
+  const guard = !isPrivateHost(new URL(client.apiUrl).hostname);
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    const own = sameOrigin(current, client.apiUrl);
+    const host = new URL(current).hostname;
+    if (guard && !own && isPrivateHost(host)) throw refusedPrivate(renderId, host);
     const res = await client.open({
       method: "GET",
       path: current,
-      auth: sameOrigin(current, client.apiUrl),
+      auth: own,
+      ...(guard && !own ? { dispatcher: await publicOnlyDispatcher() } : {}),
       headers: { accept: "video/mp4,application/octet-stream;q=0.9,*/*;q=0.8" },
       signal,
       bodyTimeoutMs: IDLE_TIMEOUT_MS,
@@ -150,6 +157,13 @@ async function openDownload(
     return res;
   }
   throw failed(renderId, `The download of render ${renderId} was redirected too many times.`);
+}
+
+function refusedPrivate(renderId: string, detail: string): DownloadFailedError {
+  return new DownloadFailedError(
+    `The download address of render ${renderId} points into a local or private network (${detail}); it was not fetched.`,
+    "This is refused to protect the networks this machine can reach; export again, or ask NemoVideo support if it persists.",
+  );
 }
 
 function fallbackWorthy(err: unknown): boolean {
@@ -233,13 +247,15 @@ export async function downloadRender(
     try {
       res = await openDownload(client, primary ?? fallback, renderId, signal);
     } catch (err) {
-      if (!primary || primary === fallback || !fallbackWorthy(err)) throw err;
+      if (!primary || primary === fallback || !fallbackWorthy(err) || privateAddressCause(err)) throw err;
       client.logger.info(
         `Output URL of render ${renderId} failed (${(err as Error).message}); trying the API download.`,
       );
       res = await openDownload(client, fallback, renderId, signal);
     }
   } catch (err) {
+    const refused = privateAddressCause(err);
+    if (refused) throw refusedPrivate(renderId, `${refused.host} is ${refused.address}`);
     throw asDownloadError(err, renderId);
   }
 

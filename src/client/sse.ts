@@ -10,6 +10,17 @@ import { createParser, type ParseError } from "eventsource-parser";
 import { z } from "zod";
 import { type AgentQuestion, isQuestionCall, parseQuestions } from "./questions.js";
 
+/** Largest SSE line or event accepted (characters); a longer one ends the stream. */
+export const MAX_EVENT_CHARS = 16 * 1024 * 1024;
+
+/** A line or event of the stream was larger than the limit: the stream is not read further. */
+export class StreamTooLargeError extends Error {
+  override name = "StreamTooLargeError";
+  constructor(readonly limitChars: number) {
+    super(`an event of the stream was larger than ${Math.round(limitChars / 1024 / 1024)} MB`);
+  }
+}
+
 /** One thing that happened during a turn, in stream order. */
 export type TurnEvent =
   /**
@@ -182,17 +193,28 @@ function strayLine(error: ParseError): TurnEvent[] {
  */
 export async function* parseTurnStream(
   chunks: AsyncIterable<Uint8Array | string>,
+  maxEventChars = MAX_EVENT_CHARS,
 ): AsyncGenerator<TurnEvent> {
   const pending: TurnEvent[] = [];
+  // Characters fed since the last complete event or comment: bounds what one line or event can hold.
+  let open = 0;
   const parser = createParser({
-    onEvent: (message) => pending.push(...classifyEvent(message.data)),
-    onComment: () => pending.push({ type: "heartbeat" }),
+    onEvent: (message) => {
+      open = 0;
+      pending.push(...classifyEvent(message.data));
+    },
+    onComment: () => {
+      open = 0;
+      pending.push({ type: "heartbeat" });
+    },
     onError: (error) => pending.push(...strayLine(error)),
   });
   const decoder = new TextDecoder("utf-8");
   let endsWithCR = false;
   const feed = (text: string): void => {
     if (text === "") return;
+    open += text.length;
+    if (open > maxEventChars) throw new StreamTooLargeError(maxEventChars);
     // A lone CR at the end of the last chunk ended a line; tell the parser before it joins the next chunk.
     if (endsWithCR && !text.startsWith("\n")) parser.feed("\n");
     endsWithCR = text.endsWith("\r");

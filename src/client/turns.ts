@@ -21,7 +21,7 @@ import {
 import { translateGuiText } from "./gui.js";
 import { pollUntil } from "./poll.js";
 import type { AgentQuestion } from "./questions.js";
-import { parseTurnStream, type TurnEvent } from "./sse.js";
+import { parseTurnStream, StreamTooLargeError, type TurnEvent } from "./sse.js";
 import { fetchCredits, fetchState, type SessionState } from "./state.js";
 import { diffTimelines, summarizeTimeline, type Timeline, timelineToJSON } from "./timeline.js";
 
@@ -113,6 +113,11 @@ export interface ResumeTurnOptions {
 }
 
 const DEFAULT_RECOVERY_POLLS = 5;
+/** Most reply text a turn keeps (characters); a longer reply is cut, saying so. */
+export const MAX_REPLY_CHARS = 64 * 1024;
+const REPLY_CUT_NOTE = "[The reply was cut here: it was longer than 64 KB.]";
+/** Text carried by one update (progress only needs to know that text arrived). */
+const UPDATE_TEXT_CHARS = 2_000;
 const MAX_REPLAY_UPDATES = 2_000;
 const FINISHED_REPLAY_UPDATES = 100;
 const MAX_HEADERS_TIMEOUT_MS = 60_000;
@@ -172,7 +177,9 @@ export class Turn implements AsyncIterable<TurnUpdate> {
   private resolveDone!: (result: TurnResult) => void;
   // the reply as it arrives: final (non-partial) texts, and partial chunks since the last final one
   private readonly finals: string[] = [];
+  private finalChars = 0;
   private partial = "";
+  private replyCut = false;
   private questions: { list: AgentQuestion[]; id?: string } | undefined;
   private readonly onBaseline: StartTurnOptions["onBaseline"];
   private readonly resumed: TurnBaseline | undefined;
@@ -363,12 +370,22 @@ export class Turn implements AsyncIterable<TurnUpdate> {
       try {
         for await (const event of parseTurnStream(body)) {
           if (event.type !== "heartbeat") armStall();
-          this.emit(event);
+          // updates carry only the start of a text (listeners show progress); the reply keeps it whole, bounded
+          this.emit(
+            event.type === "text" ? { ...event, text: event.text.slice(0, UPDATE_TEXT_CHARS) } : event,
+          );
           failure = this.absorb(event);
           if (failure) break;
         }
       } catch (err) {
         if (this.signal.aborted) throw this.stopped(err);
+        if (err instanceof StreamTooLargeError) {
+          throw new StreamFailedError(
+            `NemoVideo sent ${err.message}, so the turn was stopped to protect this program's memory.`,
+            NOT_AGAIN,
+            { cause: err },
+          );
+        }
         this.log.warn("The NemoVideo stream dropped; recovering from the state.", {
           turn: this.id,
           error: (err as Error).message,
@@ -392,10 +409,12 @@ export class Turn implements AsyncIterable<TurnUpdate> {
       case "text":
         this.log.debug("Turn text", { turn: this.id, partial: event.partial, chars: event.text.length });
         if (event.partial) {
-          this.partial += event.text;
+          this.partial = this.keep(this.partial + event.text, this.finalChars);
         } else {
           // ADK repeats the whole text in a final non-partial event: it replaces the partial chunks
-          this.finals.push(event.text);
+          const final = this.keep(event.text, this.finalChars);
+          if (final !== "") this.finals.push(final);
+          this.finalChars += final.length;
           this.partial = "";
         }
         return undefined;
@@ -423,10 +442,20 @@ export class Turn implements AsyncIterable<TurnUpdate> {
     }
   }
 
-  /** The reply as it stands, GUI-translated. */
+  /** `text` cut to what still fits in the reply after `used` characters (noting that it was cut). */
+  private keep(text: string, used: number): string {
+    const room = Math.max(0, MAX_REPLY_CHARS - used);
+    if (text.length <= room) return text;
+    this.replyCut = true;
+    return text.slice(0, room);
+  }
+
+  /** The reply as it stands, GUI-translated, at most MAX_REPLY_CHARS (and saying so when cut). */
   private reply(): string {
     const parts = [...this.finals, this.partial].map((s) => s.trim()).filter((s) => s !== "");
-    return parts.length === 0 ? "" : translateGuiText(parts.join("\n\n"));
+    if (parts.length === 0) return "";
+    const text = translateGuiText(parts.join("\n\n")).slice(0, MAX_REPLY_CHARS);
+    return this.replyCut ? `${text}\n\n${REPLY_CUT_NOTE}` : text;
   }
 
   /** The agent asked a question and the stream ended: the turn waits for the answer (never a silent edit). */

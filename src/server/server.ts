@@ -7,7 +7,7 @@ import type { ServerDeps } from "./context.js";
 import { registerPrompts } from "./prompts.js";
 import { registerResources } from "./resources.js";
 import { clientSupportsTasks, enableToolTasks, JobTaskStore } from "./tasks.js";
-import { guardToolArguments } from "./arguments.js";
+import { guardToolCalls } from "./tool-calls.js";
 import { registerTools } from "./tools/index.js";
 import { registerViews, UI_EXTENSION_ID } from "./views/apps.js";
 
@@ -45,7 +45,7 @@ export function createServer(deps: ServerDeps, skills: SkillInfo[] = [deps.skill
     },
   );
   const tools = registerTools(server, deps);
-  guardToolArguments(server, tools);
+  guardToolCalls(server, tools);
   registerResources(server, deps, skills);
   registerViews(server, deps.config);
   registerPrompts(server, skills);

@@ -3,13 +3,14 @@
  * files, secrets echoed by a hostile backend, oversized replies and streams, slow downloads. Each case
  * reproduces one finding of issue 10 against the sandbox (or a small hostile loopback server).
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
 import { describe, it } from "vitest";
 import { startSandbox } from "../../src/sandbox/index.js";
 import { ROOT, resultText, sc, withFaultServer } from "../helpers/fault-harness.js";
+import { say } from "../helpers/adk.js";
 import { startChild, stopChild, structured } from "../helpers/mcp-child.js";
 
 describe("two real processes on one state directory", () => {
@@ -193,5 +194,78 @@ describe("clear messages for bad arguments and ids", () => {
     } finally {
       await rm(folder, { recursive: true, force: true });
     }
+  });
+});
+
+describe("secrets a hostile backend echoes", () => {
+  it("a token echoed in SSE text or an error never reaches a result, structuredContent or a job record", async ({
+    expect,
+  }) => {
+    await withFaultServer(async (h) => {
+      await h.call("get_credits");
+      const token = (await h.cachedToken()) as string;
+      expect(token).toMatch(/^nmv_usr_/);
+      const bare = token.replace(/^nmv_usr_/, "");
+      h.sandbox.scriptTurn({
+        steps: [
+          say(`Authorized with Bearer ${token}; raw ${token}; see https://bob:hunter2@cdn.example.com/v.mp4`),
+        ],
+      });
+      const r = await h.call("send_message", { message: "add music", wait_seconds: 30 });
+      expect(sc(r).status).toBe("completed");
+      h.sandbox.scriptTurn({ steps: [{ data: { error: `token ${token} is not allowed` } }] });
+      const failed = await h.call("send_message", { message: "add titles", wait_seconds: 30 });
+      expect(failed.isError).toBe(true);
+      for (const result of [r, failed]) {
+        const all = JSON.stringify(result);
+        expect(all).not.toContain(bare);
+        expect(all).not.toContain("hunter2");
+      }
+      expect(sc(r).reply).toContain("https://cdn.example.com/v.mp4");
+      const jobs = await readdir(join(h.dir, "state", "jobs"));
+      expect(jobs.length).toBeGreaterThanOrEqual(2);
+      for (const name of jobs) {
+        const record = await readFile(join(h.dir, "state", "jobs", name), "utf8");
+        expect(record).not.toContain(bare);
+        expect(record).not.toContain("hunter2");
+      }
+    });
+  });
+});
+
+describe("bounded replies and streams", () => {
+  it("a 6 MB reply is cut to 64 KB, saying so, in the result and in the record", async ({ expect }) => {
+    await withFaultServer(async (h) => {
+      const huge = "lorem ipsum ".repeat(512 * 1024); // 6 MiB
+      h.sandbox.scriptTurn({ steps: [say(huge)] });
+      const r = await h.call("send_message", { message: "write a long script", wait_seconds: 60 });
+      expect(sc(r).status).toBe("completed");
+      const reply = sc(r).reply as string;
+      expect(reply.length).toBeLessThan(70 * 1024);
+      expect(reply).toMatch(/reply was cut/);
+      expect(Buffer.byteLength(JSON.stringify(r))).toBeLessThan(4 * 1024 * 1024);
+      const record = await readFile(join(h.dir, "state", "jobs", `${sc(r).turn_id}.json`), "utf8");
+      expect(record.length).toBeLessThan(200 * 1024);
+      const again = await h.call("get_turn", { turn_id: sc(r).turn_id });
+      expect(Buffer.byteLength(JSON.stringify(again))).toBeLessThan(200 * 1024);
+    });
+  });
+
+  it("an unterminated 20 MB SSE line fails the turn clearly; many large text events keep 64 KB", async ({
+    expect,
+  }) => {
+    await withFaultServer(async (h) => {
+      h.sandbox.scriptTurn({ steps: [{ raw: `data: "${"x".repeat(20 * 1024 * 1024)}` }, { hang: true }] });
+      const r = await h.call("send_message", { message: "generate a video", wait_seconds: 60 });
+      expect(r.isError).toBe(true);
+      expect(resultText(r)).toMatch(/larger than 16 MB/);
+      const events = Array.from({ length: 12 }, (_, i) => say(`${i}`.repeat(1024 * 1024)));
+      h.sandbox.scriptTurn({ steps: events });
+      const many = await h.call("send_message", { message: "write scripts", wait_seconds: 60 });
+      expect(sc(many).status).toBe("completed");
+      expect((sc(many).reply as string).length).toBeLessThan(70 * 1024);
+      const record = await readFile(join(h.dir, "state", "jobs", `${sc(many).turn_id}.json`), "utf8");
+      expect(record.length).toBeLessThan(200 * 1024);
+    });
   });
 });

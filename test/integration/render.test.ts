@@ -465,3 +465,45 @@ describe("large downloads", () => {
     expect(updates.at(-1)).toBe(50 * 1024 * 1024);
   });
 });
+
+describe("downloads from addresses the backend hands out (SSRF)", () => {
+  it("a public API's render URL pointing at loopback is refused before any byte is fetched", async () => {
+    let hits = 0;
+    const target: Server = createServer((_req, res) => {
+      hits++;
+      res.writeHead(200, { "content-type": "video/mp4", "content-length": "4" });
+      res.end("abcd");
+    });
+    await new Promise<void>((r) => target.listen(0, "127.0.0.1", r));
+    const port = (target.address() as AddressInfo).port;
+    const publicApi = await makeClient("https://api.nemovideo.invalid");
+    const dir = await mkdtemp(join(tmpdir(), "nemo-ssrf-"));
+    try {
+      for (const url of [
+        `http://127.0.0.1:${port}/v.mp4`,
+        `http://localhost:${port}/v.mp4`,
+        `http://[::ffff:127.0.0.1]:${port}/v.mp4`,
+      ]) {
+        const err = await downloadRender(publicApi, { renderId: "r1", url }, { outputDir: dir }).catch(
+          (e: unknown) => e,
+        );
+        expect(err, url).toBeInstanceOf(DownloadFailedError);
+        expect((err as Error).message, url).toMatch(/local or private network/);
+      }
+      expect(hits).toBe(0);
+      expect(await readdir(dir)).toEqual([]);
+      // a local API (the sandbox, a developer's own backend) may hand out local URLs
+      const local = await makeClient(sandbox.url);
+      const saved = await downloadRender(
+        local,
+        { renderId: "r2", url: `http://127.0.0.1:${port}/v.mp4` },
+        { outputDir: dir },
+      );
+      expect(saved.bytes).toBe(4);
+      expect(hits).toBe(1);
+    } finally {
+      await new Promise<void>((r) => target.close(() => r()));
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,14 +1,22 @@
 import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
+import { redactDeep } from "../log.js";
+
+/** Most a tool result may carry (the contract's 4 MiB); past it, long strings are cut, saying so. */
+export const MAX_RESULT_BYTES = 4 * 1024 * 1024;
+/** What each long string keeps when a result is over MAX_RESULT_BYTES. */
+const CUT_STRING_CHARS = 64 * 1024;
 
 type RequestHandler = (request: { params?: Record<string, unknown> }, extra: unknown) => Promise<unknown>;
 
 /**
- * Checks the raw `arguments` of every tools/call before the SDK parses them: anything but an object is
- * refused as invalid params (-32602) in words, and a key the tool does not take is refused naming it and
- * the close right name, so a model's misspelt key (`sessionId`) is never silently dropped.
+ * The one boundary every tools/call passes. Before the SDK parses the raw `arguments`: anything but an
+ * object is refused as invalid params (-32602) in words, and a key the tool does not take is refused
+ * naming it and the close right name, so a model's misspelt key (`sessionId`) is never silently dropped.
+ * After the tool ran: every string of the result (text and structuredContent) is redacted once, here,
+ * and the result is bounded to MAX_RESULT_BYTES.
  */
-export function guardToolArguments(server: McpServer, tools: ReadonlyMap<string, RegisteredTool>): void {
+export function guardToolCalls(server: McpServer, tools: ReadonlyMap<string, RegisteredTool>): void {
   // The SDK keeps its handlers in this map; wrapping the entry keeps every SDK behaviour after the check.
   const handlers = (server.server as unknown as { _requestHandlers?: Map<string, RequestHandler> })
     ._requestHandlers;
@@ -29,8 +37,27 @@ export function guardToolArguments(server: McpServer, tools: ReadonlyMap<string,
       const unknown = Object.keys(args).filter((key) => !known.includes(key));
       if (unknown.length > 0) return refusal(name, unknown, known);
     }
-    return original(request, extra);
+    return boundResult(redactDeep(await original(request, extra)));
   });
+}
+
+/** The result as is when it fits in MAX_RESULT_BYTES, else with every long string cut (saying so). */
+export function boundResult<T>(result: T): T {
+  if (Buffer.byteLength(JSON.stringify(result) ?? "", "utf8") <= MAX_RESULT_BYTES) return result;
+  const cut = (value: unknown): unknown => {
+    if (typeof value === "string") {
+      return value.length <= CUT_STRING_CHARS
+        ? value
+        : `${value.slice(0, CUT_STRING_CHARS)}\n[Cut here: the result was larger than 4 MiB.]`;
+    }
+    if (value === null || typeof value !== "object") return value;
+    if (Array.isArray(value)) return value.map(cut);
+    // binary payloads (an image's base64 `data`, a resource `blob`) are kept whole: cutting would corrupt them
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, k === "data" || k === "blob" ? v : cut(v)]),
+    );
+  };
+  return cut(result) as T;
 }
 
 /** The argument names a tool takes, or undefined when its schema cannot say. */
