@@ -27,6 +27,8 @@ export interface PollOptions<T> {
   firstDelayMs?: number;
   /** Delay between attempts. */
   intervalMs: number;
+  /** Delay before attempt `n` (n ≥ 2) instead of the fixed `intervalMs` (a backoff schedule). */
+  delayMs?: ((attempt: number) => number) | undefined;
   /** Attempts before giving up. */
   maxAttempts: number;
   signal?: AbortSignal | undefined;
@@ -38,7 +40,7 @@ export interface PollOptions<T> {
 export async function pollUntil<T>(options: PollOptions<T>): Promise<T | undefined> {
   const { intervalMs, maxAttempts, signal, attempt } = options;
   for (let n = 1; n <= maxAttempts; n++) {
-    await sleep(n === 1 ? (options.firstDelayMs ?? 0) : intervalMs, signal);
+    await sleep(n === 1 ? (options.firstDelayMs ?? 0) : (options.delayMs?.(n) ?? intervalMs), signal);
     const result = await attempt(n);
     if (result.done) return result.value;
   }
@@ -66,4 +68,22 @@ export function waitShared<T>(shared: Promise<T>, signal: AbortSignal | undefine
       },
     );
   });
+}
+
+/**
+ * Waits before each poll of a backoff: `firstMs`, then ×`factor` each time, capped at `capMs`, for as long as
+ * the total stays within `budgetMs` (always at least one poll). A first wait above the cap is the cap.
+ */
+export function backoffDelays(firstMs: number, factor: number, capMs: number, budgetMs: number): number[] {
+  const cap = Math.max(1, capMs);
+  const delays: number[] = [];
+  let next = Math.min(Math.max(1, firstMs), cap);
+  let total = 0;
+  while (delays.length === 0 || total + next <= budgetMs) {
+    delays.push(next);
+    total += next;
+    next = Math.min(Math.round(next * factor), cap);
+    if (delays.length >= 10_000) break;
+  }
+  return delays;
 }

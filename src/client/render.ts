@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { type NemoClient, pathSegment } from "./client.js";
 import {
+  CancelledError,
   MalformedResponseError,
   NetworkError,
   NotExportableError,
@@ -8,8 +9,8 @@ import {
   ServerError,
   TimeoutError,
 } from "./errors.js";
-import { pollUntil, throwIfAborted } from "./poll.js";
-import { type RenderStatus, RenderStatusSchema, RenderSubmitSchema } from "./schemas.js";
+import { backoffDelays, pollUntil, throwIfAborted } from "./poll.js";
+import { RenderCancelSchema, type RenderStatus, RenderStatusSchema, RenderSubmitSchema } from "./schemas.js";
 import { fetchState } from "./state.js";
 
 export { type DownloadResult, downloadRender } from "./download.js";
@@ -36,7 +37,7 @@ export interface RenderOutcome {
 
 /** What polling a render found. */
 export interface RenderPollResult {
-  status: "completed" | "failed" | "timeout";
+  status: "completed" | "failed" | "cancelled" | "timeout";
   url?: string;
   sizeBytes?: number;
   durationSec?: number;
@@ -45,9 +46,11 @@ export interface RenderPollResult {
 }
 
 export interface PollRenderOptions {
+  /** The longest wait between two polls (NEMO_RENDER_POLL_MS). */
   intervalMs: number;
+  /** With `intervalMs`, the time budget: polling stops after `intervalMs × maxPolls` of waiting. */
   maxPolls: number;
-  /** Wait before the first poll; default 0 (a render just submitted is never done at once, so export waits). */
+  /** Wait before the first poll; default min(2 s, intervalMs), then ×1.5 per poll up to `intervalMs`. */
   firstDelayMs?: number | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ((progress: RenderProgress) => void) | undefined;
@@ -67,7 +70,11 @@ const SUBMIT_PATH = "/api/render/proxy/lambda";
 /** Consecutive failed status polls tolerated before the error is reported. */
 const MAX_POLL_ERRORS = 3;
 const COMPLETED = new Set(["completed", "complete", "succeeded", "success", "done", "finished"]);
-const FAILED = new Set(["failed", "failure", "error", "errored", "cancelled", "canceled"]);
+const FAILED = new Set(["failed", "failure", "error", "errored"]);
+const CANCELLED = new Set(["cancelled", "canceled", "cancel", "aborted"]);
+/** The first status poll after a submit, as NemoVideo's own CLI does; later ones back off ×1.5. */
+const FIRST_POLL_MS = 2_000;
+const POLL_BACKOFF = 1.5;
 
 let lastStamp = 0;
 
@@ -112,10 +119,11 @@ export async function submitRender(
   return renderId;
 }
 
-function normaliseStatus(raw: string): "completed" | "failed" | "running" {
+function normaliseStatus(raw: string): "completed" | "failed" | "cancelled" | "running" {
   const status = raw.trim().toLowerCase();
   if (COMPLETED.has(status)) return "completed";
   if (FAILED.has(status)) return "failed";
+  if (CANCELLED.has(status)) return "cancelled";
   return "running";
 }
 
@@ -149,9 +157,15 @@ function clampPercent(value: number | undefined): number | undefined {
   return Math.min(100, Math.max(0, Math.round(value)));
 }
 
+/** The waits before each status poll: ~2 s, ×1.5, capped at `intervalMs`, within `intervalMs × maxPolls`. */
+export function renderPollDelays(intervalMs: number, maxPolls: number, firstDelayMs?: number): number[] {
+  const budget = Math.max(0, intervalMs) * Math.max(1, maxPolls);
+  return backoffDelays(firstDelayMs ?? Math.min(FIRST_POLL_MS, intervalMs), POLL_BACKOFF, intervalMs, budget);
+}
+
 /**
- * Polls a render every `intervalMs`, at most `maxPolls` times, accepting all three status shapes.
- * Returns `timeout` when it is still running after the last poll; a few transient poll errors are tolerated.
+ * Polls a render with backoff (see `renderPollDelays`), accepting all three status shapes. Returns `timeout`
+ * when it is still running when the time budget is spent; a few transient poll errors are tolerated.
  */
 export async function pollRender(
   client: NemoClient,
@@ -164,10 +178,12 @@ export async function pollRender(
     if (value !== undefined) percent = Math.max(percent, value);
     opts.onProgress?.({ stage: "rendering", percent, renderId });
   };
+  const delays = renderPollDelays(opts.intervalMs, opts.maxPolls, opts.firstDelayMs);
   const result = await pollUntil<RenderPollResult>({
-    firstDelayMs: opts.firstDelayMs ?? 0,
+    firstDelayMs: delays[0] ?? 0,
     intervalMs: opts.intervalMs,
-    maxAttempts: opts.maxPolls,
+    delayMs: (n) => delays[n - 1] ?? opts.intervalMs,
+    maxAttempts: delays.length,
     signal: opts.signal,
     attempt: async () => {
       let status: RenderStatus;
@@ -187,6 +203,7 @@ export async function pollRender(
         return { done: false };
       }
       const state = normaliseStatus(status.status);
+      if (state === "cancelled") return { done: true, value: { status: "cancelled" } };
       if (state === "failed") {
         const error = failureReason(status);
         return { done: true, value: { status: "failed", ...(error ? { error } : {}) } };
@@ -242,7 +259,6 @@ export async function exportSession(
     const result = await pollRender(client, renderId, {
       intervalMs: opts.intervalMs,
       maxPolls: opts.maxPolls,
-      firstDelayMs: opts.intervalMs,
       signal,
       onProgress,
     });
@@ -254,9 +270,16 @@ export async function exportSession(
       client.logger.info(`Render ${renderId} completed.`);
       return outcome;
     }
+    if (result.status === "cancelled") {
+      throw new CancelledError(
+        `The render ${renderId} was cancelled on NemoVideo.`,
+        "Rendering is free: start it again with export_video when you want the file.",
+      );
+    }
     if (result.status === "timeout") {
+      const minutes = Math.round((opts.intervalMs * opts.maxPolls) / 6_000) / 10;
       throw new TimeoutError(
-        `The render ${renderId} is still running on NemoVideo after ${opts.maxPolls} status checks.`,
+        `The render ${renderId} is still running on NemoVideo after ${minutes} minutes of status checks.`,
         `Check it again later with get_export (render id ${renderId}); for long videos, raise NEMO_RENDER_MAX_POLLS.`,
       );
     }
@@ -267,4 +290,24 @@ export async function exportSession(
     `NemoVideo could not render the video (failed twice)${lastError ? `: ${lastError.slice(0, 300)}` : ""}.`,
     "Check the timeline with get_state, fix or simplify it with send_message, then export again.",
   );
+}
+
+/**
+ * Asks NemoVideo to stop a render (`POST /api/render/proxy/lambda/<id>/cancel`). Returns the status the backend
+ * reports: "cancelled", or the final status of a render that had already ended.
+ */
+export async function cancelRender(
+  client: NemoClient,
+  renderId: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  const response = await client.call({
+    method: "POST",
+    path: `${SUBMIT_PATH}/${pathSegment(renderId)}/cancel`,
+    signal,
+    schema: RenderCancelSchema,
+  });
+  const status = normaliseStatus(response.status ?? "cancelled");
+  client.logger.info(`Render ${renderId}: cancel requested; NemoVideo says ${status}.`);
+  return status === "running" ? "cancelled" : status;
 }

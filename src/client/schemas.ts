@@ -79,6 +79,12 @@ export const RenderSubmitSchema = z.looseObject({
   status: optionalString,
 });
 
+/** Response of POST /api/render/proxy/lambda/<id>/cancel. */
+export const RenderCancelSchema = z.looseObject({
+  id: optionalString,
+  status: optionalString,
+});
+
 /** Render status in any of the three shapes the backend uses, after the envelope is removed. */
 export const RenderStatusSchema = z.looseObject({
   status: z.string().catch("pending"),

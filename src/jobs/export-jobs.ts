@@ -108,6 +108,38 @@ export class ExportJob {
     this.controller.abort();
   }
 
+  /**
+   * Cancels the export: local polling and download stop at once (no file is left), and NemoVideo is asked to
+   * stop the render unless it had finished. Returns the final status ("completed" when it had already ended so).
+   */
+  async stop(): Promise<ExportView["status"]> {
+    if (!this.running) return this.status;
+    this.controller.abort();
+    const renderId = this.renderIds.at(-1);
+    const rendered = this.outcome !== undefined;
+    let backend: string | undefined;
+    if (renderId && !rendered) {
+      const { cancelRender } = await renderModule();
+      backend = await cancelRender(this.options.client, renderId).catch((err: unknown) => {
+        this.options.logger.warn(
+          `Could not cancel render ${renderId} on NemoVideo: ${(err as Error).message}`,
+        );
+        return undefined;
+      });
+    }
+    await this.done;
+    if (this.status === "completed") return this.status;
+    this.status = "cancelled";
+    this.error = new CancelledError(
+      backend === undefined && !rendered
+        ? `The export ${this.id} was stopped here, but NemoVideo could not be asked to stop the render.`
+        : `The export ${this.id} was cancelled${rendered ? " during the download" : " and NemoVideo stopped the render"}; no file was saved.`,
+      "Rendering is free: start it again with export_video when you want the video.",
+    );
+    await this.persist();
+    return this.status;
+  }
+
   /** Stops local work for a process shutdown: the record keeps saying "rendering", so the next run resumes it. */
   shutdown(): void {
     this.stopping = true;
@@ -182,6 +214,12 @@ export class ExportJob {
       signal: this.controller.signal,
       onProgress: this.progress,
     });
+    if (polled.status === "cancelled") {
+      throw new CancelledError(
+        `The render ${lastId} was cancelled on NemoVideo.`,
+        "Rendering is free: start it again with export_video when you want the video.",
+      );
+    }
     if (polled.status !== "completed") {
       throw new NemoError(
         polled.status === "failed"
@@ -313,9 +351,20 @@ export class ExportJobs {
     return job.view();
   }
 
-  /** Cancels a running export (polling and download stop; the backend render itself goes on). */
-  cancel(renderId: string): void {
+  /** Stops the local work of a running export only (the backend render goes on), e.g. when a client leaves. */
+  release(renderId: string): void {
     this.jobs.get(renderId)?.cancel();
+  }
+
+  /**
+   * Cancels an export (cancel_export, or a cancelled export_video / get_export call): local work stops and the
+   * render is cancelled on NemoVideo, also for a render an earlier process left running. Returns the final view.
+   */
+  async cancel(renderId: string): Promise<ExportView> {
+    const job = await this.find(renderId);
+    if (!(job instanceof ExportJob)) return job;
+    await job.stop();
+    return job.view();
   }
 
   /** Ends every wait now with the current view (first step of a shutdown); the work goes on. */

@@ -145,7 +145,7 @@ export function enableToolTasks(
         },
       );
       return {
-        cancel: () => job.cancel(),
+        cancel: () => void job.stop().catch(() => {}),
         finished: job.done.then(() => {
           const view = job.view();
           return withContactSheet(deps, exportResult(view), view);

@@ -26,10 +26,11 @@ describe("nemovideo-mcp over stdio (built dist/cli.js)", () => {
     await stopChild(child);
   });
 
-  it("lists the nine tools with every annotation set", async () => {
+  it("lists the ten tools with every annotation set", async () => {
     const { tools } = await child.client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(
       [
+        "cancel_export",
         "cancel_turn",
         "create_session",
         "export_video",

@@ -50,7 +50,7 @@ describe("the public tool surface", () => {
   it("sets all four annotations, a title and an output schema on every tool", async () => {
     mem = await startMemoryServer();
     const { tools } = await mem.client.listTools();
-    expect(tools).toHaveLength(9);
+    expect(tools).toHaveLength(10);
     for (const tool of tools) {
       expect(tool.title).toBeTruthy();
       expect(tool.description?.length).toBeGreaterThan(40);

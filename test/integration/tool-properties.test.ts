@@ -1,5 +1,5 @@
 /**
- * Property-based tests of the nine tools through MCP: random, mistyped and adversarial arguments always
+ * Property-based tests of the ten tools through MCP: random, mistyped and adversarial arguments always
  * come back within a bounded time as a normal result or an `isError` result with a plain message (the
  * SDK's "Input validation error: …" naming the field for schema failures), and the server keeps serving.
  */
@@ -294,6 +294,7 @@ const TOOLS: ToolSpec[] = [
     name: "get_export",
     fields: { render_id: field(oneOf(known.renderIds)), wait_seconds: waitSeconds },
   },
+  { name: "cancel_export", fields: { render_id: field(oneOf(known.renderIds)) } },
 ];
 
 describe("every tool answers any arguments with a result or a plain validation message", () => {
@@ -328,6 +329,7 @@ describe("every tool answers any arguments with a result or a plain validation m
       get_state: {},
       export_video: { wait_seconds: 0 },
       get_export: { render_id: "render_nope", wait_seconds: 0 },
+      cancel_export: { render_id: "render_nope" },
     };
     const badValues: Record<string, unknown[]> = {
       language: [5, "english!", "", null],
@@ -364,7 +366,7 @@ describe("every tool answers any arguments with a result or a plain validation m
     const credits = await mem.client.callTool({ name: "get_credits", arguments: {} });
     expect(credits.isError).toBeFalsy();
     const tools = await mem.client.listTools();
-    expect(tools.tools).toHaveLength(9);
+    expect(tools.tools).toHaveLength(10);
   });
 
   it("never let an argument steer a request off the API's endpoints (no dot segments, no other paths)", () => {

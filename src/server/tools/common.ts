@@ -15,6 +15,13 @@ export const sessionIdInput = z
     "NemoVideo session id; defaults to the current session of the active skill (created on first need)",
   );
 
+export const renderIdInput = z
+  .string()
+  .trim()
+  .min(1, "render_id must not be empty")
+  .max(200)
+  .describe("render_id from export_video");
+
 export const turnIdInput = z
   .string()
   .trim()

@@ -1,5 +1,6 @@
 import { basename } from "node:path";
 import { pathToFileURL } from "node:url";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { RenderProgress } from "../../client/render.js";
 import type { ExportView } from "../../jobs/views.js";
@@ -10,10 +11,9 @@ import { ok } from "./common.js";
 export function exportResult(view: ExportView): CallToolResult {
   const structured = { ...view } as Record<string, unknown>;
   if (view.status === "failed" || view.status === "cancelled") {
-    const text =
-      view.status === "cancelled"
-        ? `The export ${view.render_id} was cancelled here; the render may still finish on NemoVideo (check get_export).`
-        : `${view.error?.message ?? "The export failed."}${view.error?.next_step ? ` ${view.error.next_step}` : ""}`;
+    const fallback =
+      view.status === "cancelled" ? `The export ${view.render_id} was cancelled.` : "The export failed.";
+    const text = `${view.error?.message ?? fallback}${view.error?.next_step ? ` ${view.error.next_step}` : ""}`;
     return { content: [{ type: "text", text }], structuredContent: structured, isError: true };
   }
   if (view.status === "rendering") {
@@ -61,4 +61,26 @@ export function exportProgress(extra: ProgressExtra) {
       progress.report("Submitting the render…", 0, 200, true);
     }
   };
+}
+
+/**
+ * Calls `cancelled` when the client cancels this call (`notifications/cancelled`) and `closed` when the
+ * connection went away instead (the SDK aborts every call then too, and only later forgets the transport).
+ * Returns the function that stops listening.
+ */
+export function whenCallAborted(
+  server: McpServer,
+  signal: AbortSignal,
+  handlers: { cancelled: () => void; closed: () => void },
+): () => void {
+  const onAbort = () => {
+    setImmediate(() => (server.isConnected() ? handlers.cancelled() : handlers.closed()));
+  };
+  // the call may have been cancelled while the export was being started
+  if (signal.aborted) {
+    onAbort();
+    return () => {};
+  }
+  signal.addEventListener("abort", onAbort, { once: true });
+  return () => signal.removeEventListener("abort", onAbort);
 }

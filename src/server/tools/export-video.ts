@@ -8,7 +8,7 @@ import type { ExportListener } from "../../jobs/export-jobs.js";
 import { PLAYER_URI, viewToolMeta } from "../views/apps.js";
 import { withContactSheet } from "../views/frames.js";
 import { guard, sessionIdInput, waitSecondsInput } from "./common.js";
-import { exportProgress, exportResult } from "./export-result.js";
+import { exportProgress, exportResult, whenCallAborted } from "./export-result.js";
 
 /** Checks the output folder, resolves the session and starts (or joins) its export job. */
 export async function startExportJob(
@@ -91,14 +91,17 @@ export function registerExportVideoTool(server: McpServer, deps: ServerDeps): Re
           extra.signal,
           onProgress,
         );
-        // Cancelling this call stops the local polling and download.
-        const onAbort = () => job.cancel();
-        extra.signal.addEventListener("abort", onAbort, { once: true });
+        // Cancelling this call cancels the export (local work and the render), as cancel_export does; a
+        // connection that goes away only stops the local work.
+        const stopListening = whenCallAborted(server, extra.signal, {
+          cancelled: () => void job.stop().catch(() => {}),
+          closed: () => job.cancel(),
+        });
         try {
           const view = await deps.jobs.exports.wait(job.id, wait_seconds * 1000, extra.signal);
           return withContactSheet(deps, exportResult(view), view, extra.signal);
         } finally {
-          extra.signal.removeEventListener("abort", onAbort);
+          stopListening();
         }
       }),
   );

@@ -1,12 +1,11 @@
 import { registerAppTool } from "@modelcontextprotocol/ext-apps/server";
 import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { z } from "zod";
 import { exportOutput } from "../../jobs/views.js";
 import type { ServerDeps } from "../context.js";
 import { PLAYER_URI, viewToolMeta } from "../views/apps.js";
 import { withContactSheet } from "../views/frames.js";
-import { guard, waitSecondsInput } from "./common.js";
-import { exportProgress, exportResult } from "./export-result.js";
+import { guard, renderIdInput, waitSecondsInput } from "./common.js";
+import { exportProgress, exportResult, whenCallAborted } from "./export-result.js";
 
 /** get_export: picks up an export by render id, also after a restart; never re-submits. */
 export function registerGetExportTool(server: McpServer, deps: ServerDeps): RegisteredTool {
@@ -20,12 +19,7 @@ export function registerGetExportTool(server: McpServer, deps: ServerDeps): Regi
         "Call it as many times as needed; it never submits the render again. Finished exports are remembered " +
         "across server restarts. Free: spends no credits.",
       inputSchema: {
-        render_id: z
-          .string()
-          .trim()
-          .min(1, "render_id must not be empty")
-          .max(200)
-          .describe("render_id from export_video"),
+        render_id: renderIdInput,
         wait_seconds: waitSecondsInput(45),
       },
       outputSchema: exportOutput,
@@ -34,13 +28,22 @@ export function registerGetExportTool(server: McpServer, deps: ServerDeps): Regi
     },
     async ({ render_id, wait_seconds }, extra) =>
       guard(deps.logger, "get_export", async () => {
-        const view = await deps.jobs.exports.wait(
-          render_id,
-          wait_seconds * 1000,
-          extra.signal,
-          exportProgress(extra),
-        );
-        return withContactSheet(deps, exportResult(view), view, extra.signal);
+        // Cancelling this call cancels the export, as cancel_export does.
+        const stopListening = whenCallAborted(server, extra.signal, {
+          cancelled: () => void deps.jobs.exports.cancel(render_id).catch(() => {}),
+          closed: () => {},
+        });
+        try {
+          const view = await deps.jobs.exports.wait(
+            render_id,
+            wait_seconds * 1000,
+            extra.signal,
+            exportProgress(extra),
+          );
+          return withContactSheet(deps, exportResult(view), view, extra.signal);
+        } finally {
+          stopListening();
+        }
       }),
   );
 }

@@ -1,5 +1,6 @@
 import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { ServerDeps } from "../context.js";
+import { registerCancelExportTool } from "./cancel-export.js";
 import { registerCancelTurnTool } from "./cancel-turn.js";
 import { registerCreateSessionTool } from "./create-session.js";
 import { registerExportVideoTool } from "./export-video.js";
@@ -21,11 +22,12 @@ export const TOOL_REGISTRARS = {
   get_credits: registerGetCreditsTool,
   export_video: registerExportVideoTool,
   get_export: registerGetExportTool,
+  cancel_export: registerCancelExportTool,
 } as const;
 
 export type ToolName = keyof typeof TOOL_REGISTRARS;
 
-/** Registers all nine tools; returns them by name. */
+/** Registers every tool; returns them by name. */
 export function registerTools(server: McpServer, deps: ServerDeps): Map<ToolName, RegisteredTool> {
   const tools = new Map<ToolName, RegisteredTool>();
   for (const [name, register] of Object.entries(TOOL_REGISTRARS) as Array<
