@@ -86,5 +86,6 @@ export async function createRuntime(
     version,
     store,
     stillWorkingMs: config.stillWorkingMs,
+    ...(mode.hosted ? { hosted: true } : {}),
   };
 }

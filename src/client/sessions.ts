@@ -104,8 +104,11 @@ export class Sessions {
     };
   }
 
-  /** The given session id, else the current session, else a new one (created once for concurrent callers). */
-  async resolve(sessionId?: string, signal?: AbortSignal): Promise<Session> {
+  /**
+   * The given session id, else the current session, else a new one in `language` (created once for concurrent
+   * callers).
+   */
+  async resolve(sessionId?: string, signal?: AbortSignal, language = "en"): Promise<Session> {
     if (sessionId) {
       const current = await this.current();
       if (current?.sessionId === sessionId) return current;
@@ -114,7 +117,7 @@ export class Sessions {
     const current = await this.current();
     if (current) return current;
     // Shared by concurrent callers, so it does not follow any one caller's signal.
-    this.creating ??= this.create("en").finally(() => {
+    this.creating ??= this.create(language).finally(() => {
       this.creating = undefined;
     });
     return waitShared(this.creating, signal);

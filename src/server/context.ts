@@ -18,4 +18,6 @@ export interface ServerDeps {
   version: string;
   /** Longest quiet time before a "Still working…" progress message (default 2 minutes). */
   stillWorkingMs?: number;
+  /** Served over stateless HTTP: the server cannot ask the client anything back (no elicitation). */
+  hosted?: boolean;
 }

@@ -1,5 +1,6 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
+import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { VOICE_OPTIONS } from "../../src/sandbox/turns.js";
 import { type MemoryServer, startMemoryServer } from "../helpers/mcp-memory.js";
@@ -68,6 +69,92 @@ describe("the agent's questions over MCP", () => {
     });
     expect(sc(picked).status).toBe("awaiting_input");
     expect(sc(picked).question.options).toEqual(VOICE_OPTIONS);
+  });
+});
+
+describe("asking the person through elicitation", () => {
+  const ASK = "add a voiceover and let me choose the voice";
+
+  async function withElicitation(answer: (params: any) => Record<string, unknown>) {
+    const asked: any[] = [];
+    const m = await startMemoryServer({
+      clientCapabilities: { capabilities: { elicitation: { form: {} } } },
+      beforeConnect: (client) =>
+        client.setRequestHandler(ElicitRequestSchema, async (request) => {
+          asked.push(request.params);
+          return answer(request.params) as any;
+        }),
+    });
+    return { m, asked };
+  }
+
+  it("asks in form mode with an enum of the options and sends the choice as the next message, in the same call", async () => {
+    const { m, asked } = await withElicitation((params) => ({
+      action: "accept",
+      content: { answer1: params.requestedSchema.properties.answer1.enum[2] },
+    }));
+    mem = m;
+    const result = await m.client.callTool({
+      name: "send_message",
+      arguments: { message: ASK, wait_seconds: 30 },
+    });
+    expect(result.isError, txt(result)).toBeFalsy();
+    expect(asked).toHaveLength(1);
+    expect(asked[0].message).toContain("Which voice should the voiceover use?");
+    expect(asked[0].requestedSchema.properties.answer1).toMatchObject({
+      type: "string",
+      enum: VOICE_OPTIONS,
+    });
+    expect(sc(result)).toMatchObject({ status: "completed", credits_used: 5 });
+    expect(runSseTexts(m)).toEqual([ASK, VOICE_OPTIONS[2]]);
+  });
+
+  it("returns awaiting_input on decline, sending nothing more", async () => {
+    const { m, asked } = await withElicitation(() => ({ action: "decline" }));
+    mem = m;
+    const result = await m.client.callTool({
+      name: "send_message",
+      arguments: { message: ASK, wait_seconds: 30 },
+    });
+    expect(asked).toHaveLength(1);
+    expect(sc(result).status).toBe("awaiting_input");
+    expect(runSseTexts(m)).toEqual([ASK]);
+  });
+
+  it("does not ask when the call has no time left (wait_seconds 0 returns running)", async () => {
+    const { m, asked } = await withElicitation(() => ({ action: "accept", content: { answer1: "x" } }));
+    mem = m;
+    const result = await m.client.callTool({
+      name: "send_message",
+      arguments: { message: ASK, wait_seconds: 0 },
+    });
+    expect(sc(result).status).toBe("running");
+    expect(asked).toEqual([]);
+  });
+});
+
+describe("session language", () => {
+  const languages = (m: MemoryServer) =>
+    m.sandbox.requests
+      .filter((r) => r.path === "/api/tasks/me/with-session/nemo_agent")
+      .map((r) => (r.body as { language: string }).language);
+
+  it("creates the session in the language asked for, else the script of the message, else the skill's", async () => {
+    mem = await startMemoryServer();
+    await mem.client.callTool({
+      name: "send_message",
+      arguments: { message: "加一段背景音乐", wait_seconds: 5 },
+    });
+    expect(languages(mem)).toEqual(["zh"]);
+    await mem.client.callTool({ name: "create_session", arguments: {} });
+    await mem.client.callTool({ name: "create_session", arguments: { language: "pt-BR" } });
+    expect(languages(mem)).toEqual(["zh", "en", "pt-BR"]);
+    const bad = await mem.client.callTool({
+      name: "send_message",
+      arguments: { message: "hi", language: "english!" },
+    });
+    expect(bad.isError).toBe(true);
+    expect(txt(bad)).toMatch(/language/);
   });
 });
 

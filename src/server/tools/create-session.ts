@@ -1,6 +1,7 @@
 import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { ServerDeps } from "../context.js";
+import { languageInput, sessionLanguage } from "./language.js";
 import { guard, ok } from "./common.js";
 
 /** create_session: a new NemoVideo project that becomes the current session. */
@@ -14,15 +15,9 @@ export function registerCreateSessionTool(server: McpServer, deps: ServerDeps): 
         "project; other tools create a session on first need, so this is only required for a fresh start. " +
         "Free: it spends no credits. Returns a project_url link that opens the project in the NemoVideo web app.",
       inputSchema: {
-        language: z
-          .string()
-          .trim()
-          .regex(
-            /^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$/,
-            "language must be a language code such as en, zh or pt-BR",
-          )
-          .default("en")
-          .describe("Language the backend agent should reply in (default en)"),
+        language: languageInput.describe(
+          "Language the backend agent should reply in (default: the skill's, else en)",
+        ),
       },
       outputSchema: {
         session_id: z.string(),
@@ -38,7 +33,7 @@ export function registerCreateSessionTool(server: McpServer, deps: ServerDeps): 
     },
     async ({ language }, extra) =>
       guard(deps.logger, "create_session", async () => {
-        const session = await deps.sessions.create(language, extra.signal);
+        const session = await deps.sessions.create(sessionLanguage(deps, language), extra.signal);
         const projectUrl = await deps.sessions.claimLink(session, extra.signal).catch((err: Error) => {
           deps.logger.warn(`Could not make the project link: ${err.message}`);
           return undefined;
