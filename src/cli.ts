@@ -18,6 +18,7 @@ Usage:
   nemovideo-mcp send "<message>" [--wait s]  one instruction to the agent (spends credits)
   nemovideo-mcp state                        the timeline
   nemovideo-mcp export [--out dir]           render and download the MP4 (free)
+  nemovideo-mcp export --resume <render_id>  pick up an export an earlier run left rendering
   nemovideo-mcp route "<words>"              pick one of the above from the user's words
 
 Options:
@@ -29,6 +30,7 @@ Options:
   --new                 session: start a new session
   --language <xx>       session: language of the new session (default en)
   --out <dir>           export: folder for the MP4 (default NEMO_OUTPUT_DIR or ./nemovideo-exports)
+  --resume <render_id>  export: resume that render (never submits it again)
   --wait <seconds>      send: give up waiting after this long (the backend may still finish)
   --http                serve Streamable HTTP instead of stdio (each request: Authorization: Bearer <token>)
   --http-auth <mode>    http: bearer (default) or none (loopback host only: uses NEMO_TOKEN or an anonymous token)
@@ -57,6 +59,7 @@ const OPTIONS = {
   wait: { type: "string" },
   http: { type: "boolean" },
   "http-auth": { type: "string" },
+  resume: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
 } as const;

@@ -16,6 +16,7 @@ import {
 import { throwIfAborted } from "./poll.js";
 import { isPrivateHost, privateAddressCause, publicOnlyDispatcher } from "./ssrf.js";
 import type { RenderProgress } from "./render.js";
+import { act } from "./actions.js";
 
 /** A finished download. */
 export interface DownloadResult {
@@ -98,7 +99,7 @@ function discard(body: OpenResponse["body"]): void {
 function failed(renderId: string, message: string, cause?: unknown): DownloadFailedError {
   return new DownloadFailedError(
     message,
-    `The render itself is done: try the download again with get_export (render id ${renderId}).`,
+    `The render itself is done: try the download again with ${act("resume_export")} (render id ${renderId}).`,
     cause === undefined ? {} : { cause },
   );
 }

@@ -1,5 +1,6 @@
 import { redact } from "../log.js";
 import { ACCEPTED_FORMATS } from "./formats.js";
+import { act } from "./actions.js";
 
 export { ACCEPTED_FORMATS, MAX_UPLOAD_BYTES } from "./formats.js";
 
@@ -131,7 +132,7 @@ export class NemoError extends Error {
       const label = CODE_LABEL[code];
       return new BackendError(
         `NemoVideo error ${code}${label ? ` (${label})` : ""}${detail}.`,
-        "Try again; if it keeps failing, start a new session with create_session.",
+        `Try again; if it keeps failing, start a new session with ${act("new_session")}.`,
         { status, code },
       );
     }
@@ -218,7 +219,7 @@ export class SessionNotFoundError extends NemoError {
     super(`NemoVideo error 1002 (${CODE_LABEL[1002]})${detail}.`, {
       ...init,
       code: 1002,
-      nextStep: "Start a new session with create_session; the old timeline is gone.",
+      nextStep: `Start a new session with ${act("new_session")}; the old timeline is gone.`,
     });
   }
 
@@ -235,8 +236,7 @@ export class SessionNotFoundError extends NemoError {
   unknown(sessionId: string): this {
     this.unknownId = sessionId;
     this.message = `There is no session with the id "${sessionId}" on NemoVideo; nothing was changed.`;
-    this.nextStep =
-      "Check the session_id (or leave it out to use the current session), or start a new one with create_session.";
+    this.nextStep = `Check the session_id (or leave it out to use the current session), or start a new one with ${act("new_session")}.`;
     return this;
   }
 }

@@ -7,21 +7,21 @@
 
 /** What the user can do instead of a GUI gesture, as a verb phrase ("ask me to …") for English text. */
 const EN = {
-  export: "ask me to export (export_video)",
-  state: "ask for the current state (get_state)",
-  timeline: "ask for the timeline summary (get_state)",
-  credits: "ask for your credits (get_credits)",
-  upload: "send me the file paths or URLs (upload_media)",
+  export: "ask me to export ({export})",
+  state: "ask for the current state ({check_state})",
+  timeline: "ask for the timeline summary ({check_state})",
+  credits: "ask for your credits ({credits})",
+  upload: "send me the file paths or URLs ({upload})",
   inWords: "tell me the edit in words",
   move: "tell me to move",
 } as const;
 
 const ZH = {
-  export: "让我导出（export_video）",
-  state: "让我显示当前状态（get_state）",
-  timeline: "让我给出时间线摘要（get_state）",
-  credits: "让我查询积分（get_credits）",
-  upload: "把文件路径或链接发给我（upload_media）",
+  export: "让我导出（{export}）",
+  state: "让我显示当前状态（{check_state}）",
+  timeline: "让我给出时间线摘要（{check_state}）",
+  credits: "让我查询积分（{credits}）",
+  upload: "把文件路径或链接发给我（{upload}）",
   inWords: "用文字告诉我要做的修改",
   inWordsThen: "通过文字告诉我来",
 } as const;
@@ -101,7 +101,7 @@ const fixed =
     inFormOf(verb, phrase);
 
 const RULES: readonly Rule[] = [
-  // --- account and billing → get_credits
+  // --- account and billing → credits
   rule(
     String.raw`\b(check|checking|visit|visiting|go\s+to|going\s+to|head\s+(?:over\s+)?to|open|opening|see|review|log\s+in\s+to)\s+(?:your|the)\s+(?:NemoVideo\s+)?(?:account|billing|credits?\s+balance|subscription)(?:\s+(?:billing|subscription))?(?:\s+(?:page|settings|section|dashboard|center|centre|panel|tab|details|balance))?(?:\s+page)?`,
     fixed(EN.credits),
@@ -112,7 +112,7 @@ const RULES: readonly Rule[] = [
     () => `by ${gerund(EN.credits)}`,
     "gi",
   ),
-  // --- Export button → export_video
+  // --- Export button → export
   rule(
     `${CLICK}(?:["'“‘\\[]\\s*)?(?:export|download)(?:\\s+(?:video|now|mp4))?(?:\\s*["'”’\\]])?(?:\\s+(?:button|icon|option))?${WHERE}`,
     fixed(EN.export),
@@ -125,10 +125,10 @@ const RULES: readonly Rule[] = [
   ),
   rule(
     `\\b(?:the\\s+)?["'“]?Export["'”]?\\s+(?:button|icon)${WHERE}`,
-    () => "export (just ask me: export_video)",
+    () => "export (just ask me: {export})",
     "gi",
   ),
-  // --- preview in the timeline → get_state summary
+  // --- preview in the timeline → state summary
   rule(
     String.raw`\b(preview|previewing|view|viewing|check|checking|see|review|reviewing|watch|watching|play)(?:\s+(?:it|them|this|that|(?:the|your)\s+(?:final\s+|new\s+)?(?:result|video|change|edit|clip|effect|cut|output)s?))?\s+(?:in|on)\s+the\s+(?:timeline|preview)(?:\s+(?:panel|view|editor|window|player))?`,
     fixed(EN.timeline),
@@ -136,10 +136,10 @@ const RULES: readonly Rule[] = [
   ),
   rule(
     String.raw`\b(?:in|on)\s+the\s+(?:timeline|preview)\s+(?:panel|window|player|view)`,
-    () => "in the timeline summary (just ask me: get_state)",
+    () => "in the timeline summary (just ask me: {check_state})",
     "gi",
   ),
-  // --- upload by drag and drop → upload_media
+  // --- upload by drag and drop → upload
   rule(
     String.raw`\b(drag(?:ging)?(?:[\s-]*(?:and|&|n)[\s-]*drop(?:ping)?)?|drop(?:ping)?)\s+(?:your\s+|the\s+|some\s+|a\s+)?(?:files?|media|videos?|clips?|images?|photos?|footage|assets?)(?:\s+here|\s+into\s+the\s+(?:upload\s+)?(?:area|box|window|page|zone|chat)|\s+to\s+upload(?:\s+(?:it|them))?)(?:\s+to\s+upload(?:\s+(?:it|them))?)?`,
     fixed(EN.upload),
@@ -162,7 +162,7 @@ const RULES: readonly Rule[] = [
     "gi",
   ),
   rule(String.raw`\bdrag(?:[\s-]*(?:and|&|n)[\s-]*drop)\b`, () => EN.inWords, "gi"),
-  // --- open a panel → get_state
+  // --- open a panel → state
   rule(
     `\\b(open|opening|go\\s+to|going\\s+to|navigate\\s+to|switch\\s+to)\\s+(?:up\\s+)?(?:the\\s+|your\\s+)?(?:(?!new\\b|browser\\b|link\\b)["'“‘]?[\\w-]+["'”’]?\\s+){0,3}?(?:panel|tab|menu|sidebar|side\\s+panel|library|editor|inspector|drawer|dialog|settings|timeline)\\b(?:\\s+(?:panel|tab|view|window|sidebar|editor))?${WHERE}`,
     fixed(EN.state),
@@ -189,7 +189,7 @@ const RULES: readonly Rule[] = [
     () => `可以${ZH.credits}`,
   ),
   rule("(?:请先?)?(?:前往|去)充值(?:页面)?|(?:请先?)充值|充值页面", () => `可以${ZH.credits}`),
-  // --- 点击导出 / 导出按钮 → export_video
+  // --- 点击导出 / 导出按钮 → export
   rule(
     `${ZH_CLICK}${ZH_WHERE}[「“"【\\[]?(?:导出|下载)(?:视频)?[」”"】\\]]?(?:按钮|图标|键)?`,
     () => ZH.export,
@@ -253,7 +253,8 @@ function applyRule(text: string, rule: Rule): string {
 
 /**
  * Rewrites the backend's GUI talk ("click Apply", "open the Assets panel", "点击导出按钮", "拖拽到时间线")
- * into what the user can do here (ask for it, get_state, export_video, get_credits), English and Chinese.
+ * into what the user can do here (ask for it, state, export, credits), English and Chinese; the actions
+ * stay markers ({export}...) for the face to word (see actions.ts).
  */
 export function translateGuiText(text: string): string {
   // Line by line, so that no rewrite reaches across a line break into the next line.

@@ -12,6 +12,7 @@ import {
 import { backoffDelays, pollUntil, throwIfAborted } from "./poll.js";
 import { RenderCancelSchema, type RenderStatus, RenderStatusSchema, RenderSubmitSchema } from "./schemas.js";
 import { fetchState } from "./state.js";
+import { act } from "./actions.js";
 
 export { type DownloadResult, downloadRender } from "./download.js";
 
@@ -240,7 +241,7 @@ export async function exportSession(
   if (!timeline.exportable) {
     throw new NotExportableError(
       "There is nothing on the timeline to export yet.",
-      "Generate or upload something first with send_message / upload_media.",
+      `Generate or upload something first with ${act("send")} / ${act("upload")}.`,
     );
   }
   // percent stays monotonic over the whole export, the retry included
@@ -273,14 +274,14 @@ export async function exportSession(
     if (result.status === "cancelled") {
       throw new CancelledError(
         `The render ${renderId} was cancelled on NemoVideo.`,
-        "Rendering is free: start it again with export_video when you want the file.",
+        `Rendering is free: start it again with ${act("export")} when you want the file.`,
       );
     }
     if (result.status === "timeout") {
       const minutes = Math.round((opts.intervalMs * opts.maxPolls) / 6_000) / 10;
       throw new TimeoutError(
         `The render ${renderId} is still running on NemoVideo after ${minutes} minutes of status checks.`,
-        `Check it again later with get_export (render id ${renderId}); for long videos, raise NEMO_RENDER_MAX_POLLS.`,
+        `Check it again later with ${act("resume_export")} (render id ${renderId}); for long videos, raise NEMO_RENDER_MAX_POLLS.`,
       );
     }
     lastError = result.error;
@@ -288,7 +289,7 @@ export async function exportSession(
   }
   throw new RenderFailedError(
     `NemoVideo could not render the video (failed twice)${lastError ? `: ${lastError.slice(0, 300)}` : ""}.`,
-    "Check the timeline with get_state, fix or simplify it with send_message, then export again.",
+    `Check the timeline with ${act("check_state")}, fix or simplify it with ${act("send")}, then export again.`,
   );
 }
 

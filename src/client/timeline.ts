@@ -35,7 +35,7 @@ export interface Timeline {
   exportable: boolean;
 }
 
-/** The JSON shape of a timeline exposed by `get_state` (snake_case, as in the MCP contract). */
+/** The JSON shape of a timeline as faces expose it (snake_case, as in the public contract). */
 export interface TimelineJSON {
   exportable: boolean;
   duration_ms: number;
@@ -232,7 +232,7 @@ export function summarizeTimeline(t: Timeline): string {
   return n === 0 ? `${head} empty` : `${head} ${t.tracks.map(summarizeTrack).join(" ")}`;
 }
 
-/** The timeline in the snake_case JSON shape of the `get_state` tool (volume only when set). */
+/** The timeline in the snake_case JSON shape faces expose (volume only when set). */
 export function timelineToJSON(t: Timeline): TimelineJSON {
   return {
     exportable: t.exportable,

@@ -24,6 +24,7 @@ import type { AgentQuestion } from "./questions.js";
 import { parseTurnStream, StreamTooLargeError, type TurnEvent } from "./sse.js";
 import { fetchCredits, fetchState, type SessionState } from "./state.js";
 import { diffTimelines, summarizeTimeline, type Timeline, timelineToJSON } from "./timeline.js";
+import { act } from "./actions.js";
 
 /** Time limits of one turn (see the NEMO_* timing settings). */
 export interface TurnLimits {
@@ -121,8 +122,7 @@ const UPDATE_TEXT_CHARS = 2_000;
 const MAX_REPLAY_UPDATES = 2_000;
 const FINISHED_REPLAY_UPDATES = 100;
 const MAX_HEADERS_TIMEOUT_MS = 60_000;
-const NOT_AGAIN =
-  "Check get_state before asking again; do not send the same message again (that would run the work, and spend credits, twice).";
+const NOT_AGAIN = `Check ${act("check_state")} before asking again; do not send the same message again (that would run the work, and spend credits, twice).`;
 /** Errors that prove the request never reached the backend, so there is nothing to recover. */
 const NOT_CONNECTED = new Set([
   "ECONNREFUSED",
@@ -243,7 +243,7 @@ export class Turn implements AsyncIterable<TurnUpdate> {
     const error = this.sent
       ? new CancelledError(
           "The turn was cancelled; NemoVideo may still finish the work it had started.",
-          "Check get_state to see what changed before sending anything again.",
+          `Check ${act("check_state")} to see what changed before sending anything again.`,
         )
       : new CancelledError("The turn was cancelled before the message was sent.");
     this.finish(this.failure("cancelled", error));
@@ -528,7 +528,7 @@ export class Turn implements AsyncIterable<TurnUpdate> {
         "failed",
         new StreamFailedError(
           "The connection to NemoVideo dropped and the timeline has not changed since.",
-          "The backend may still be working: check get_state in a few minutes. Send the message again only if you are sure it was lost (that spends credits again).",
+          `The backend may still be working: check ${act("check_state")} in a few minutes. Send the message again only if you are sure it was lost (that spends credits again).`,
         ),
       );
     }
@@ -665,7 +665,7 @@ function streamError(client: NemoClient, message: string, code: string | number 
   }
   return new StreamFailedError(
     `NemoVideo reported an error during the turn${numeric !== undefined ? ` (${numeric})` : ""}: ${detail || "no details"}.`,
-    "Check get_state to see what was done, then rephrase the request or try again.",
+    `Check ${act("check_state")} to see what was done, then rephrase the request or try again.`,
     numeric !== undefined ? { code: numeric } : {},
   );
 }

@@ -1,6 +1,7 @@
-import { CancelledError, isAbortError } from "../client/errors.js";
-import { downloadRender, exportSession, type RenderProgress } from "../client/render.js";
-import type { Session } from "../client/sessions.js";
+import { NemoError } from "../client/errors.js";
+import type { RenderProgress } from "../client/render.js";
+import { ExportJob } from "../jobs/export-job.js";
+import { wordView } from "../jobs/views.js";
 import {
   type Command,
   type CommandContext,
@@ -8,9 +9,8 @@ import {
   expectNoArgs,
   stringFlag,
 } from "./context.js";
-import { errorJSON } from "./output.js";
+import { COMMAND_WORDS } from "./output.js";
 import { mb } from "./progress.js";
-import { projectLink } from "./session.js";
 
 function showProgress(ctx: CommandContext) {
   return (p: RenderProgress) => {
@@ -32,71 +32,79 @@ function showProgress(ctx: CommandContext) {
   };
 }
 
-/**
- * Renders the current session's timeline and downloads the MP4 into the output folder (never
- * overwriting a file). Ctrl+C stops the polling or download; the render itself may still finish.
- */
-async function runExport(ctx: CommandContext): Promise<CommandResult> {
-  const { client, sessions } = ctx.runtime;
-  const outputDir = ctx.config.outputDir;
-  const onProgress = showProgress(ctx);
-  let renderId: string | undefined;
-  let session: Session | undefined;
-  try {
-    const outcome = await sessions.run(
-      undefined,
-      (s) => {
-        session = s;
-        return exportSession(client, s.sessionId, {
-          intervalMs: ctx.config.renderPollMs,
-          maxPolls: ctx.config.renderMaxPolls,
-          signal: ctx.signal,
-          onProgress,
-          onSubmitted: (id) => {
-            renderId = id;
-          },
-        });
-      },
-      ctx.signal,
-    );
-    renderId = outcome.renderId;
-    const saved = await downloadRender(client, outcome, { outputDir, signal: ctx.signal, onProgress });
-    const json: Record<string, unknown> = { status: "completed", render_id: outcome.renderId };
-    if (session) json.session_id = session.sessionId;
-    if (outcome.url) json.url = outcome.url;
-    json.file = saved.file;
-    json.bytes = saved.bytes;
-    if (outcome.attempts > 1) json.attempts = outcome.attempts;
-    const lines = [`Saved ${saved.file} (${mb(saved.bytes)} MB, ${saved.bytes} bytes)`];
-    if (outcome.url) lines.push(`URL: ${outcome.url}`);
-    const projectUrl = session ? await projectLink(ctx, session) : undefined;
-    if (projectUrl) {
-      json.project_url = projectUrl;
-      lines.push(`Open the project in NemoVideo: ${projectUrl}`);
-    }
-    return { json, text: lines.join("\n") };
-  } catch (err) {
-    // before a render was submitted there is no export to describe: a plain error
-    if (renderId === undefined) throw err;
-    const cancelled = err instanceof CancelledError || isAbortError(err) || ctx.signal.aborted;
-    const json: Record<string, unknown> = {
-      status: cancelled ? "cancelled" : "failed",
-      render_id: renderId,
-    };
-    if (session) json.session_id = session.sessionId;
-    json.error = errorJSON(err);
-    return { json, text: "", error: err };
-  }
+/** The export command's result: the export view as JSON (as export_video returns it) and lines for people. */
+function exportOutcome(job: ExportJob): CommandResult {
+  const view = wordView(job.view(), COMMAND_WORDS);
+  if (view.status !== "completed") return { json: view, text: "", error: job.failure };
+  const lines = [`Saved ${view.file} (${mb(view.bytes ?? 0)} MB, ${view.bytes} bytes)`];
+  if (view.url) lines.push(`URL: ${view.url}`);
+  if (view.project_url) lines.push(`Open the project in NemoVideo: ${view.project_url}`);
+  return { json: view, text: lines.join("\n") };
 }
 
-/** `export [--out dir]`: render, download, print the file path, size and URL. */
+/** Follows an export job to its end; Ctrl+C stops the polling or download (the render may still finish). */
+async function follow(
+  ctx: CommandContext,
+  job: ExportJob,
+  progress = showProgress(ctx),
+): Promise<CommandResult> {
+  const unsubscribe = job.subscribe(progress);
+  const detach = job.cancelOn(ctx.signal);
+  try {
+    await job.done;
+  } finally {
+    detach();
+    unsubscribe();
+  }
+  return exportOutcome(job);
+}
+
+/**
+ * Renders the current session's timeline as an export job and downloads the MP4 into the output
+ * folder (never overwriting a file).
+ */
+async function runExport(ctx: CommandContext): Promise<CommandResult> {
+  const { jobs, sessions } = ctx.runtime;
+  const outputDir = ctx.config.outputDir;
+  const progress = showProgress(ctx);
+  const job = await sessions.run(
+    undefined,
+    (session) =>
+      jobs.exports.start(
+        { sessionId: session.sessionId, outputDir },
+        { listener: progress, signal: ctx.signal },
+      ),
+    ctx.signal,
+  );
+  return follow(ctx, job, progress);
+}
+
+/** `export --resume <render_id>`: picks up an export recorded by an earlier run; never submits again. */
+async function resumeExport(ctx: CommandContext, renderId: string): Promise<CommandResult> {
+  const job = await ctx.runtime.jobs.exports.resume(renderId);
+  if (!(job instanceof ExportJob)) {
+    const view = wordView(job, COMMAND_WORDS);
+    if (view.status === "completed") {
+      return { json: view, text: `Already saved: ${view.file ?? view.url ?? view.render_id}` };
+    }
+    return {
+      json: view,
+      text: "",
+      error: new NemoError(view.error?.message ?? `The export ${renderId} ${view.status}.`),
+    };
+  }
+  return follow(ctx, job);
+}
+
+/** `export [--out dir] [--resume render_id]`: render (or resume), download, print the file path, size and URL. */
 export const exportCommand: Command = {
   name: "export",
-  flags: ["out"],
+  flags: ["out", "resume"],
   prepare(args, values) {
     expectNoArgs("export", args);
     // --out reaches the configuration as outputDir (see runCommand); here it is only checked
     stringFlag(values, "out");
-    return (ctx) => runExport(ctx);
+    const renderId = stringFlag(values, "resume");
+    return (ctx) => (renderId === undefined ? runExport(ctx) : resumeExport(ctx, renderId));
   },
 };

@@ -1,3 +1,4 @@
+import { type Vocabulary, wordActions } from "../client/actions.js";
 import { NemoError } from "../client/errors.js";
 import { ConfigError } from "../config.js";
 import { redact } from "../log.js";
@@ -18,21 +19,23 @@ export interface ErrorJSON {
 /** Local input problems found before any request: a missing file, a wrong extension, too big. */
 const LOCAL_INPUT_KINDS = new Set(["invalid_input", "unsupported_file", "file_too_large"]);
 
-// The client's next steps name MCP tools; a CLI user runs these commands instead.
-const CLI_NAMES: ReadonlyArray<[RegExp, string]> = [
-  [/\bget_state\b/g, "`nemovideo-mcp state`"],
-  [/\bcreate_session\b/g, "`nemovideo-mcp session --new`"],
-  [/\bsend_message\b/g, "`nemovideo-mcp send`"],
-  [/\bupload_media\b/g, "`nemovideo-mcp upload`"],
-  [/\bexport_video\b/g, "`nemovideo-mcp export`"],
-  [/\bget_credits\b/g, "`nemovideo-mcp credits`"],
-];
+/** The CLI's words for every next action: the command that does it. */
+export const COMMAND_WORDS: Vocabulary = {
+  check_state: "`nemovideo-mcp state`",
+  new_session: "`nemovideo-mcp session --new`",
+  send: "`nemovideo-mcp send`",
+  upload: "`nemovideo-mcp upload`",
+  export: "`nemovideo-mcp export`",
+  resume_export: "`nemovideo-mcp export --resume <render_id>`",
+  stop_export: "Ctrl+C",
+  resume_turn: "the running `nemovideo-mcp send`",
+  stop_turn: "Ctrl+C",
+  credits: "`nemovideo-mcp credits`",
+};
 
-/** Rewords a client message for the command line (tool names become commands) and scrubs tokens. */
+/** Words a job or client text for the command line (next actions become commands) and scrubs tokens. */
 export function cliWording(text: string): string {
-  let out = text;
-  for (const [pattern, command] of CLI_NAMES) out = out.replace(pattern, command);
-  return redact(out);
+  return redact(wordActions(text, COMMAND_WORDS));
 }
 
 /** The JSON `error` of any failure. */

@@ -1,41 +1,20 @@
-import { SessionNotFoundError } from "../client/errors.js";
-import { startTurn, type TurnLimits, type TurnResult, type TurnUpdate } from "../client/turns.js";
+import type { TurnUpdate } from "../client/turns.js";
+import { describeTurnUpdate } from "../jobs/updates.js";
+import { type TurnView, wordView } from "../jobs/views.js";
 import type { Command, CommandContext, CommandResult } from "./context.js";
 import { stringFlag, UsageError } from "./context.js";
-import { cliWording, type ErrorJSON } from "./output.js";
+import { COMMAND_WORDS } from "./output.js";
 import { elapsed } from "./progress.js";
 
 const MAX_MESSAGE_CHARS = 20_000;
 
-/** The send_message shape of a finished turn (the reply's tool names reworded as commands). */
-function turnJSON(result: TurnResult): Record<string, unknown> {
-  const json: Record<string, unknown> = {
-    status: result.status,
-    turn_id: result.turnId,
-    session_id: result.sessionId,
-    reply: cliWording(result.reply),
-    activity: result.activity,
-  };
-  if (result.changes) json.changes = result.changes;
-  if (result.timeline) json.timeline = result.timeline;
-  if (result.recovered) json.recovered = true;
-  if (result.error) {
-    const error: ErrorJSON = { kind: result.error.kind, message: cliWording(result.error.message) };
-    if (result.error.nextStep) error.next_step = cliWording(result.error.nextStep);
-    if (result.error.code !== undefined) error.code = result.error.code;
-    json.error = error;
-  }
-  return json;
-}
-
-function turnText(result: TurnResult): string {
+function turnText(view: TurnView): string {
   const parts: string[] = [];
-  if (result.reply) parts.push(cliWording(result.reply));
-  else if (result.changes?.length)
-    parts.push(`Done. Changes to the timeline:\n- ${result.changes.join("\n- ")}`);
+  if (view.reply) parts.push(view.reply);
+  else if (view.changes?.length) parts.push(`Done. Changes to the timeline:\n- ${view.changes.join("\n- ")}`);
   else parts.push("The backend finished without a reply, and the timeline did not change.");
-  if (result.recovered) parts.push("(The connection dropped; the result was confirmed from the timeline.)");
-  if (result.timeline) parts.push(result.timeline);
+  if (view.recovered) parts.push("(The connection dropped; the result was confirmed from the timeline.)");
+  if (view.timeline) parts.push(view.timeline);
   return parts.join("\n\n");
 }
 
@@ -48,7 +27,7 @@ function followTurn(ctx: CommandContext) {
   const quietMs = ctx.config.stillWorkingMs;
   const startedAt = Date.now();
   let stills = 0;
-  let tools = 0;
+  let count = 0;
   let timer: NodeJS.Timeout | undefined;
   const arm = () => {
     timer = setTimeout(
@@ -65,70 +44,42 @@ function followTurn(ctx: CommandContext) {
   };
   arm();
   const onUpdate = (u: TurnUpdate) => {
-    switch (u.type) {
-      case "started":
-        progress.update("started", "NemoVideo is working on your message…");
-        break;
-      case "tool_call":
-        tools += 1;
-        progress.update(`tool:${tools}`, `Backend is running ${u.name}`);
-        break;
-      case "text":
-        progress.update("reply", "Backend is replying…");
-        break;
-      case "recovering":
-        progress.update(
-          `recover:${u.attempt}`,
-          `Connection dropped; checking the timeline (${u.attempt}/${u.max})…`,
-        );
-        break;
-      case "stalled":
-        progress.update("stalled", "The backend stopped making progress.");
-        break;
-      default:
-        break;
-    }
+    const line = describeTurnUpdate(u);
+    if (!line) return;
+    // every tool call and recovery poll is a stage of its own; reply chunks are one stage
+    const stage = line.minor ? line.kind : `${line.kind}:${++count}`;
+    progress.update(stage, line.text);
   };
   return { onUpdate, stop: () => clearTimeout(timer) };
 }
 
 /**
- * Sends one message and waits for the turn to end (no background mode in the CLI). Ctrl+C cancels
- * it: the stream is closed and the message is never re-sent.
+ * Sends one message as a turn job and waits for it to end (no background mode in the CLI). Ctrl+C
+ * cancels it: the stream is closed and the message is never re-sent.
  */
 async function runSend(ctx: CommandContext, message: string, waitSeconds: number | undefined) {
-  const { client, sessions } = ctx.runtime;
-  const { config } = ctx;
-  const limits: TurnLimits = {
-    streamTimeoutMs:
-      waitSeconds === undefined
-        ? config.streamTimeoutMs
-        : Math.min(config.streamTimeoutMs, Math.ceil(waitSeconds * 1000)),
-    stallMs: config.stallMs,
-    recoveryPollMs: config.recoveryPollMs,
-  };
+  const { jobs, sessions } = ctx.runtime;
   const follow = followTurn(ctx);
   try {
-    const result = await sessions.run(
-      undefined,
-      async (session) => {
-        ctx.progress.update("sending", "Sending your message to NemoVideo…");
-        const turn = startTurn(client, {
-          sessionId: session.sessionId,
-          message,
-          limits,
-          signal: ctx.signal,
-          onUpdate: follow.onUpdate,
-        });
-        const done = await turn.done;
-        // a vanished session (1002) is replaced by sessions.run, which says so in the error
-        if (done.cause instanceof SessionNotFoundError) throw done.cause;
-        return done;
-      },
-      ctx.signal,
-    );
-    const out: CommandResult = { json: turnJSON(result), text: turnText(result) };
-    if (result.status !== "completed") out.error = result.cause ?? new Error(result.error?.message);
+    const session = await sessions.resolve(undefined, ctx.signal);
+    ctx.progress.update("sending", "Sending your message to NemoVideo…");
+    const turn = await jobs.turns.start({
+      sessionId: session.sessionId,
+      message,
+      streamTimeoutMs: waitSeconds === undefined ? undefined : Math.ceil(waitSeconds * 1000),
+      onUpdate: follow.onUpdate,
+    });
+    const onAbort = () => turn.cancel();
+    ctx.signal.addEventListener("abort", onAbort, { once: true });
+    if (ctx.signal.aborted) onAbort();
+    let view: TurnView;
+    try {
+      view = wordView(await jobs.turns.final(turn.id), COMMAND_WORDS);
+    } finally {
+      ctx.signal.removeEventListener("abort", onAbort);
+    }
+    const out: CommandResult = { json: view, text: turnText(view) };
+    if (view.status !== "completed") out.error = (await turn.done).cause ?? new Error(view.error?.message);
     return out;
   } finally {
     follow.stop();

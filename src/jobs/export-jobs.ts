@@ -1,278 +1,14 @@
-import type { NemoClient } from "../client/client.js";
-import { CancelledError, InvalidInputError, NemoError } from "../client/errors.js";
-import type { DownloadResult, RenderOutcome, RenderProgress } from "../client/render.js";
-import type { Sessions } from "../client/sessions.js";
-import type { Logger } from "../log.js";
-import type { ExportRecord } from "./records.js";
-import type { JobStore } from "./store.js";
-import { errorView, type ExportView } from "./views.js";
+import { act } from "../client/actions.js";
+import { InvalidInputError } from "../client/errors.js";
+import {
+  ExportJob,
+  type ExportJobsOptions,
+  type ExportListener,
+  type ExportRequest,
+  resumable,
+} from "./export-job.js";
+import type { ExportView } from "./views.js";
 import { boundedWait } from "./wait.js";
-
-// Loaded on first use, so that starting the server stays fast.
-const renderModule = () => import("../client/render.js");
-
-/** What an export is started with. */
-export interface ExportRequest {
-  sessionId: string;
-  /** Where the MP4 is downloaded; "" (a hosted server without NEMO_OUTPUT_DIR): not downloaded, the URL only. */
-  outputDir: string;
-  fileName?: string | undefined;
-  quality?: string | undefined;
-}
-
-/** Listener for live updates of an export job. */
-export type ExportListener = (p: RenderProgress) => void;
-
-/** What export jobs need. */
-export interface ExportJobsOptions {
-  client: NemoClient;
-  sessions: Sessions;
-  store: JobStore;
-  logger: Logger;
-  renderPollMs: number;
-  renderMaxPolls: number;
-}
-
-/**
- * One export (render, then download) running in the background. It submits a render once, or
- * resumes polling a render recorded by an earlier process; it records itself at every step.
- */
-export class ExportJob {
-  private readonly controller = new AbortController();
-  private readonly listeners = new Set<ExportListener>();
-  private renderIds: string[] = [];
-  private status: ExportView["status"] = "rendering";
-  private percent = 0;
-  private outcome: RenderOutcome | undefined;
-  private download: DownloadResult | undefined;
-  private projectUrl: string | undefined;
-  private error: unknown;
-  private stopping = false;
-  private readonly onSubmitted: Array<() => void> = [];
-  /** Settles when the job has ended (completed, failed or cancelled); never rejects. */
-  readonly done: Promise<void>;
-
-  private constructor(
-    private readonly options: ExportJobsOptions,
-    readonly request: ExportRequest,
-    record: ExportRecord | undefined,
-  ) {
-    if (record) this.renderIds = [...record.render_ids];
-    this.done = this.run(record !== undefined);
-  }
-
-  /** Starts an export that submits a new render. */
-  static submit(options: ExportJobsOptions, request: ExportRequest): ExportJob {
-    return new ExportJob(options, request, undefined);
-  }
-
-  /** Resumes an export recorded while rendering: polls its last render again, never re-submits. */
-  static resume(options: ExportJobsOptions, record: ExportRecord): ExportJob {
-    const request = {
-      sessionId: record.session_id,
-      outputDir: record.output_dir,
-      fileName: record.file_name,
-    };
-    return new ExportJob(options, request, record);
-  }
-
-  /** The first render id (what callers pick the export up by); "" until submitted. */
-  get id(): string {
-    return this.renderIds[0] ?? "";
-  }
-
-  /** Every render id this job submitted (two after the single retry). */
-  get ids(): readonly string[] {
-    return this.renderIds;
-  }
-
-  /** True while rendering or downloading. */
-  get running(): boolean {
-    return this.status === "rendering";
-  }
-
-  /** Resolves once a render was submitted or the job ended before that. */
-  submitted(): Promise<void> {
-    if (this.id || !this.running) return Promise.resolve();
-    return new Promise((resolve) => this.onSubmitted.push(resolve));
-  }
-
-  /** Adds a progress listener; returns the function that removes it. */
-  subscribe(listener: ExportListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  /** Stops the local polling and download (the render on NemoVideo goes on). */
-  cancel(): void {
-    this.controller.abort();
-  }
-
-  /**
-   * Cancels the export: local polling and download stop at once (no file is left), and NemoVideo is asked to
-   * stop the render unless it had finished. Returns the final status ("completed" when it had already ended so).
-   */
-  async stop(): Promise<ExportView["status"]> {
-    if (!this.running) return this.status;
-    this.controller.abort();
-    const renderId = this.renderIds.at(-1);
-    const rendered = this.outcome !== undefined;
-    let backend: string | undefined;
-    if (renderId && !rendered) {
-      const { cancelRender } = await renderModule();
-      backend = await cancelRender(this.options.client, renderId).catch((err: unknown) => {
-        this.options.logger.warn(
-          `Could not cancel render ${renderId} on NemoVideo: ${(err as Error).message}`,
-        );
-        return undefined;
-      });
-    }
-    await this.done;
-    if (this.status === "completed") return this.status;
-    this.status = "cancelled";
-    this.error = new CancelledError(
-      backend === undefined && !rendered
-        ? `The export ${this.id} was stopped here, but NemoVideo could not be asked to stop the render.`
-        : `The export ${this.id} was cancelled${rendered ? " during the download" : " and NemoVideo stopped the render"}; no file was saved.`,
-      "Rendering is free: start it again with export_video when you want the video.",
-    );
-    await this.persist();
-    return this.status;
-  }
-
-  /** Stops local work for a process shutdown: the record keeps saying "rendering", so the next run resumes it. */
-  shutdown(): void {
-    this.stopping = true;
-    this.controller.abort();
-  }
-
-  /** The error that ended the job, if it failed. */
-  get failure(): unknown {
-    return this.status === "completed" ? undefined : this.error;
-  }
-
-  /** The job as reported to callers. */
-  view(): ExportView {
-    const v: ExportView = { status: this.status, render_id: this.id, session_id: this.request.sessionId };
-    if (this.status === "rendering") v.percent = this.percent;
-    const url = this.outcome?.url;
-    if (url) v.url = url;
-    if (this.download) {
-      v.file = this.download.file;
-      v.bytes = this.download.bytes;
-    }
-    if (this.projectUrl) v.project_url = this.projectUrl;
-    if (this.renderIds.length > 1) v.attempts = this.renderIds.length;
-    if (this.error !== undefined && this.status !== "completed") v.error = errorView(this.error);
-    return v;
-  }
-
-  private readonly progress = (p: RenderProgress): void => {
-    if (p.percent !== undefined) this.percent = Math.max(this.percent, p.percent);
-    for (const listener of this.listeners) listener(p);
-  };
-
-  private markSubmitted(renderId: string): void {
-    this.renderIds.push(renderId);
-    void this.persist();
-    for (const resolve of this.onSubmitted.splice(0)) resolve();
-  }
-
-  private async run(resuming: boolean): Promise<void> {
-    try {
-      const outcome = resuming ? await this.poll() : await this.render();
-      await this.finish(outcome);
-      this.status = "completed";
-    } catch (err) {
-      this.error = err;
-      this.status = err instanceof CancelledError ? "cancelled" : "failed";
-    } finally {
-      for (const resolve of this.onSubmitted.splice(0)) resolve();
-      await this.persist();
-      this.options.logger.debug(`Export ${this.id || "(not submitted)"} ended: ${this.status}.`);
-    }
-  }
-
-  private async render(): Promise<RenderOutcome> {
-    const { exportSession } = await renderModule();
-    return exportSession(this.options.client, this.request.sessionId, {
-      intervalMs: this.options.renderPollMs,
-      maxPolls: this.options.renderMaxPolls,
-      ...(this.request.quality ? { quality: this.request.quality } : {}),
-      signal: this.controller.signal,
-      onProgress: this.progress,
-      onSubmitted: (renderId) => this.markSubmitted(renderId),
-    });
-  }
-
-  private async poll(): Promise<RenderOutcome> {
-    const { pollRender } = await renderModule();
-    const lastId = this.renderIds.at(-1) ?? this.id;
-    const polled = await pollRender(this.options.client, lastId, {
-      intervalMs: this.options.renderPollMs,
-      maxPolls: this.options.renderMaxPolls,
-      signal: this.controller.signal,
-      onProgress: this.progress,
-    });
-    if (polled.status === "cancelled") {
-      throw new CancelledError(
-        `The render ${lastId} was cancelled on NemoVideo.`,
-        "Rendering is free: start it again with export_video when you want the video.",
-      );
-    }
-    if (polled.status !== "completed") {
-      throw new NemoError(
-        polled.status === "failed"
-          ? `The render ${lastId} failed${polled.error ? `: ${polled.error}` : ""}.`
-          : `The render ${lastId} is still not finished.`,
-        { nextStep: "Check get_export again later, or start a new export with export_video." },
-      );
-    }
-    const outcome: RenderOutcome = { renderId: lastId, status: "completed", attempts: this.renderIds.length };
-    if (polled.url) outcome.url = polled.url;
-    if (polled.sizeBytes !== undefined) outcome.sizeBytes = polled.sizeBytes;
-    return outcome;
-  }
-
-  private async finish(outcome: RenderOutcome): Promise<void> {
-    this.outcome = outcome;
-    this.percent = 100;
-    if (!this.renderIds.includes(outcome.renderId)) this.renderIds.push(outcome.renderId);
-    const { downloadRender } = await renderModule();
-    const { client, sessions } = this.options;
-    if (this.request.outputDir !== "") {
-      this.download = await downloadRender(client, outcome, {
-        outputDir: this.request.outputDir,
-        ...(this.request.fileName ? { fileName: this.request.fileName } : {}),
-        signal: this.controller.signal,
-        onProgress: this.progress,
-      });
-    }
-    const session = await sessions.current().catch(() => undefined);
-    if (session && session.sessionId === this.request.sessionId && session.taskId) {
-      this.projectUrl = await sessions.claimLink(session, this.controller.signal).catch(() => undefined);
-    }
-  }
-
-  /** Records the job under every render id; done before callers hear of an id, so a restart can pick it up. */
-  async persist(): Promise<void> {
-    // Stopped by a shutdown: the saved record keeps saying "rendering", so the next run polls again.
-    if (!this.id || (this.stopping && this.status === "cancelled")) return;
-    const record: ExportRecord = {
-      kind: "export",
-      render_ids: [...this.renderIds],
-      output_dir: this.request.outputDir,
-      ...(this.request.fileName !== undefined ? { file_name: this.request.fileName } : {}),
-      ...this.view(),
-      session_id: this.request.sessionId,
-    };
-    try {
-      await this.options.store.saveExport(record);
-    } catch (err) {
-      this.options.logger.warn(`Could not save export ${this.id}: ${(err as Error).message}`);
-    }
-  }
-}
 
 /** Exports as background jobs, picked up by render id (also after a restart, from the job store). */
 export class ExportJobs {
@@ -285,9 +21,14 @@ export class ExportJobs {
   /**
    * Starts an export and resolves once its render was submitted; throws what failed before that
    * (nothing to export, 402, 1002...). A running export of the same session is joined, never
-   * submitted twice. `listener` is subscribed before anything is reported.
+   * submitted twice. `listener` stays subscribed until the caller unsubscribes it;
+   * `signal` cancels the export until it was submitted.
    */
-  async start(request: ExportRequest, listener?: ExportListener): Promise<ExportJob> {
+  async start(
+    request: ExportRequest,
+    follow: { listener?: ExportListener | undefined; signal?: AbortSignal | undefined } = {},
+  ): Promise<ExportJob> {
+    const { listener, signal } = follow;
     for (const job of this.jobs.values()) {
       if (job.request.sessionId === request.sessionId && job.running) {
         if (listener) job.subscribe(listener);
@@ -296,50 +37,61 @@ export class ExportJobs {
     }
     const job = ExportJob.submit(this.options, request);
     if (listener) job.subscribe(listener);
-    await job.submitted();
+    // `signal` cancels the export while it is being submitted; afterwards the caller decides (cancelOn).
+    const detach = job.cancelOn(signal);
+    await job.submitted().finally(detach);
     if (!job.id) {
       await job.done;
       throw job.failure;
     }
-    for (const id of job.ids) this.jobs.set(id, job);
-    void job.done.then(() => {
-      for (const id of job.ids) this.jobs.set(id, job);
-    });
+    this.track(job);
     await job.persist();
     return job;
   }
 
-  /** The job of `renderId`: in memory, resumed from its record, or the recorded view of a finished one. */
-  private async find(renderId: string): Promise<ExportJob | ExportView> {
+  /**
+   * The job of `renderId`: the running one; else one that polls its render again (recorded while
+   * rendering, or ended by polls running out or a failed download); else the view of a finished one.
+   * Never submits a render.
+   */
+  async resume(renderId: string): Promise<ExportJob | ExportView> {
     const live = this.jobs.get(renderId);
-    if (live) return live;
-    const record = await this.options.store.loadExport(renderId);
+    if (live && (live.running || !resumable(live.view()))) return live;
+    const record = live?.record() ?? (await this.options.store.loadExport(renderId));
     if (!record) {
       throw new InvalidInputError(
         `No export with render id "${renderId}" is known.`,
-        "Use the render_id that export_video returned.",
+        `Use the render_id that ${act("export")} returned.`,
       );
     }
-    if (record.status !== "rendering") {
+    if (!resumable(record)) {
       const { kind: _k, render_ids: _r, output_dir: _o, file_name: _f, ...view } = record;
       return view;
     }
     const job = ExportJob.resume(this.options, record);
+    this.track(job);
+    return job;
+  }
+
+  /** Finds `job` by each of its render ids (a retry adds one). */
+  private track(job: ExportJob): void {
     for (const id of job.ids) this.jobs.set(id, job);
     void job.done.then(() => {
       for (const id of job.ids) this.jobs.set(id, job);
     });
-    return job;
   }
 
-  /** Waits up to `waitMs` for an export to finish and returns its view. */
+  /**
+   * Waits up to `waitMs` for an export to finish and returns its view: `job` itself, or the export
+   * of a render id as `resume` finds it.
+   */
   async wait(
-    renderId: string,
+    target: string | ExportJob,
     waitMs: number,
     signal?: AbortSignal,
     listener?: ExportListener,
   ): Promise<ExportView> {
-    const job = await this.find(renderId);
+    const job = typeof target === "string" ? await this.resume(target) : target;
     if (!(job instanceof ExportJob)) return job;
     const unsubscribe = listener ? job.subscribe(listener) : undefined;
     try {
@@ -361,7 +113,7 @@ export class ExportJobs {
    * render is cancelled on NemoVideo, also for a render an earlier process left running. Returns the final view.
    */
   async cancel(renderId: string): Promise<ExportView> {
-    const job = await this.find(renderId);
+    const job = await this.resume(renderId);
     if (!(job instanceof ExportJob)) return job;
     await job.stop();
     return job.view();

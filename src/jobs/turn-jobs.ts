@@ -10,9 +10,10 @@ import type { TurnRecord } from "./records.js";
 import type { JobStore } from "./store.js";
 import type { TurnView } from "./views.js";
 import { boundedWait } from "./wait.js";
+import { act } from "../client/actions.js";
 
 const MAX_FINISHED_IN_MEMORY = 50;
-/** How long cancel_turn waits for another instance to close the turn's stream and record the outcome. */
+/** How long cancelling a turn waits for another instance to close the turn's stream and record the outcome. */
 const REMOTE_CANCEL_WAIT_MS = 10_000;
 
 // Loaded on first use, so that starting the server stays fast.
@@ -101,12 +102,12 @@ export class TurnJobs {
       if (!this.turns.has(holder) && (await this.resumable(holder))) {
         throw new InvalidInputError(
           `A message sent before the server restarted may still be worked on in this session (turn ${holder}); sending another now could run and charge the work twice.`,
-          `Wait for it with get_turn (turn_id "${holder}"): it is being recovered from the timeline, never re-sent.`,
+          `Wait for it with ${act("resume_turn")} (turn_id "${holder}"): it is being recovered from the timeline, never re-sent.`,
         );
       }
       throw new InvalidInputError(
         `A message is still being worked on in this session (turn ${holder}); sending another now could run and charge the work twice.`,
-        `Wait for it with get_turn (turn_id "${holder}"), or stop it with cancel_turn.`,
+        `Wait for it with ${act("resume_turn")} (turn_id "${holder}"), or stop it with ${act("stop_turn")}.`,
       );
     }
     let turn: Turn;
@@ -308,7 +309,7 @@ export class TurnJobs {
     if (!record) {
       throw new InvalidInputError(
         `No turn with id "${turnId}" is known.`,
-        "Use the turn_id that send_message returned.",
+        `Use the turn_id that ${act("send")} returned.`,
       );
     }
     const { kind: _kind, message_chars: _chars, started_at: _started, baseline: _baseline, ...view } = record;
@@ -322,8 +323,7 @@ export class TurnJobs {
       error: {
         kind: "stream_failed",
         message: "The server restarted while this turn was running, so its stream was lost.",
-        next_step:
-          "Check get_state to see whether the edit landed before sending the message again (sending again spends credits again).",
+        next_step: `Check ${act("check_state")} to see whether the edit landed before sending the message again (sending again spends credits again).`,
       },
     };
   }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { type Vocabulary, wordActions } from "../client/actions.js";
 import { NemoError } from "../client/errors.js";
 
 /** The `error` member of every failed job view (and of the CLI's JSON failures). */
@@ -68,4 +69,19 @@ export function errorView(err: unknown): ErrorView {
     return view;
   }
   return { kind: "internal", message: err instanceof Error ? err.message : String(err) };
+}
+
+/** A view with its texts worded for one face: the reply and the error's message and next step. */
+export function wordView<T extends { reply?: string; error?: ErrorView | undefined }>(
+  view: T,
+  words: Vocabulary,
+): T {
+  const worded = { ...view };
+  if (typeof view.reply === "string") worded.reply = wordActions(view.reply, words);
+  if (view.error) {
+    const error: ErrorView = { ...view.error, message: wordActions(view.error.message, words) };
+    if (view.error.next_step !== undefined) error.next_step = wordActions(view.error.next_step, words);
+    worded.error = error;
+  }
+  return worded;
 }

@@ -2,6 +2,8 @@ import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server
 import type { ToolTaskHandler } from "@modelcontextprotocol/sdk/experimental/tasks/interfaces.js";
 import { InMemoryTaskStore } from "@modelcontextprotocol/sdk/experimental/tasks/stores/in-memory.js";
 import type { CallToolResult, Task } from "@modelcontextprotocol/sdk/types.js";
+import type { RenderProgress } from "../client/render.js";
+import { describeTurnUpdate } from "../jobs/updates.js";
 import type { ServerDeps } from "./context.js";
 import { exportResult } from "./tools/export-result.js";
 import { startExportJob } from "./tools/export-video.js";
@@ -109,9 +111,8 @@ export function enableToolTasks(
         { session_id: args.session_id as string | undefined, message: String(args.message) },
         signal,
         (u) => {
-          if (u.type === "tool_call") status(`Backend is running ${u.name}`);
-          else if (u.type === "recovering")
-            status(`Connection dropped; checking the timeline (${u.attempt}/${u.max})…`);
+          const line = describeTurnUpdate(u);
+          if (line && !line.minor) status(line.text);
         },
       );
       return {
@@ -124,6 +125,16 @@ export function enableToolTasks(
     tools.export_video,
     handler(store, async (args, signal, status) => {
       let last = -1;
+      const listener = (p: RenderProgress) => {
+        const pct = Math.round(p.percent ?? 0);
+        if (p.stage === "rendering" && pct !== last) {
+          last = pct;
+          status(`Rendering ${pct}%`);
+        } else if (p.stage === "downloading" && last !== 101) {
+          last = 101;
+          status("Downloading the MP4…");
+        }
+      };
       const job = await startExportJob(
         deps,
         {
@@ -133,16 +144,7 @@ export function enableToolTasks(
           quality: args.quality as string | undefined,
         },
         signal,
-        (p) => {
-          const pct = Math.round(p.percent ?? 0);
-          if (p.stage === "rendering" && pct !== last) {
-            last = pct;
-            status(`Rendering ${pct}%`);
-          } else if (p.stage === "downloading" && last !== 101) {
-            last = 101;
-            status("Downloading the MP4…");
-          }
-        },
+        listener,
       );
       return {
         cancel: () => void job.stop().catch(() => {}),

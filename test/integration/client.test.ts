@@ -259,7 +259,7 @@ describe("1002: session not found", () => {
     const err = await failure(fetchState(client, session.sessionId));
     expect(err).toBeInstanceOf(SessionNotFoundError);
     expect(err.code).toBe(1002);
-    expect(err.userMessage).toMatch(/create_session/);
+    expect(err.userMessage).toContain("{new_session}");
     expect(err.userMessage).toMatch(/old timeline is gone/);
   });
 });

@@ -163,7 +163,7 @@ describe("exportSession", () => {
     const err = await exportSession(client, empty, FAST).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NotExportableError);
     expect((err as NotExportableError).userMessage).toBe(
-      "There is nothing on the timeline to export yet. Generate or upload something first with send_message / upload_media.",
+      "There is nothing on the timeline to export yet. Generate or upload something first with {send} / {upload}.",
     );
     expect(submits().length).toBe(before);
   });

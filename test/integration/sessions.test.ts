@@ -249,6 +249,6 @@ describe("run: 1002 recovery", () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SessionNotFoundError);
     expect((err as SessionNotFoundError).newSessionId).toBeUndefined();
-    expect((err as SessionNotFoundError).userMessage).toMatch(/create_session/);
+    expect((err as SessionNotFoundError).userMessage).toContain("{new_session}");
   });
 });

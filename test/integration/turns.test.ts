@@ -73,7 +73,7 @@ describe("startTurn against the sandbox", () => {
     expect(result.status).toBe("completed");
     expect(result.reply).toContain("voiceover");
     expect(result.reply).not.toMatch(/click the Export button/i);
-    expect(result.reply).toContain("export_video");
+    expect(result.reply).toContain("{export}");
     expect(result.activity).toEqual(["generate_voiceover"]);
     expect(result.timeline).toMatch(/^Timeline \(1 track\): 1\. AI Voiceover: English voiceover/);
     expect(result.changes).toBeUndefined();
@@ -259,7 +259,7 @@ describe("startTurn against the sandbox", () => {
     expect(result.recovered).toBe(true);
     expect(result.changes).toEqual([expect.stringMatching(/^Added audio track "BGM"/), "Duration 0s → 10s"]);
     expect(result.timeline).toMatch(/BGM: Lo-fi/);
-    expect(result.reply).toContain("get_state");
+    expect(result.reply).toContain("{check_state}");
     expect(result.reply).not.toMatch(/preview it in the timeline/);
     expect(result.activity).toEqual(["add_bgm"]);
     expect(sandbox.state.runSseRequests).toBe(1);
@@ -289,7 +289,7 @@ describe("startTurn against the sandbox", () => {
       kind: "stream_failed",
       message: "The connection to NemoVideo dropped and the timeline has not changed since.",
       nextStep:
-        "The backend may still be working: check get_state in a few minutes. Send the message again only if you are sure it was lost (that spends credits again).",
+        "The backend may still be working: check {check_state} in a few minutes. Send the message again only if you are sure it was lost (that spends credits again).",
     });
     expect(updates.filter((u) => u.type === "recovering")).toEqual([
       { type: "recovering", attempt: 1, max: 3 },
@@ -353,7 +353,7 @@ describe("startTurn against the sandbox", () => {
     expect(result.status).toBe("failed");
     expect(result.error?.kind).toBe("stream_failed");
     expect(result.error?.message).toMatch(/stalled/);
-    expect(result.error?.nextStep).toMatch(/get_state/);
+    expect(result.error?.nextStep).toContain("{check_state}");
     expect(updates.map((u) => u.type)).toContain("stalled");
     expect(result.durationMs).toBeLessThan(500);
     await until(socketClosed);
@@ -382,7 +382,7 @@ describe("startTurn against the sandbox", () => {
     expect(result.error?.message).toBe(
       "NemoVideo took longer than 500 ms on this message; it may still finish.",
     );
-    expect(result.error?.nextStep).toMatch(/get_state/);
+    expect(result.error?.nextStep).toContain("{check_state}");
     expect(Date.now() - started).toBeGreaterThanOrEqual(490);
     expect(Date.now() - started).toBeLessThan(1_500);
     await until(socketClosed);

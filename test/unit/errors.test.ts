@@ -53,7 +53,7 @@ describe("NemoError.fromResponse: body codes", () => {
     const err = NemoError.fromResponse(200, { code: 1002, message: "session not found" }, anonymous);
     expect(err).toBeInstanceOf(SessionNotFoundError);
     expect(err).toMatchObject({ kind: "session_not_found", code: 1002 });
-    expect(err.userMessage).toMatch(/create_session/);
+    expect(err.userMessage).toContain("{new_session}");
     expect(err.userMessage).toMatch(/timeline is gone/);
   });
 

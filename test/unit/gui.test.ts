@@ -5,12 +5,12 @@ describe("translateGuiText: English", () => {
   it.each([
     [
       "Your video is ready! Click the Export button in the top right corner to download it.",
-      "Your video is ready! Ask me to export (export_video) to download it.",
+      "Your video is ready! Ask me to export ({export}) to download it.",
     ],
-    ["Once done, click Export.", "Once done, ask me to export (export_video)."],
-    ["1. Click Export\n2. Wait for the render", "1. Ask me to export (export_video)\n2. Wait for the render"],
-    ["**Click Export** to render.", "**Ask me to export (export_video)** to render."],
-    ["The Export button is now available.", "Export (just ask me: export_video) is now available."],
+    ["Once done, click Export.", "Once done, ask me to export ({export})."],
+    ["1. Click Export\n2. Wait for the render", "1. Ask me to export ({export})\n2. Wait for the render"],
+    ["**Click Export** to render.", "**Ask me to export ({export})** to render."],
+    ["The Export button is now available.", "Export (just ask me: {export}) is now available."],
   ])("Export button → export_video: %j", (input, expected) => {
     expect(translateGuiText(input)).toBe(expected);
   });
@@ -23,10 +23,7 @@ describe("translateGuiText: English", () => {
     ["Click [Add Music] to pick a track.", "Ask me to add music to pick a track."],
     ["- click the Apply button", "- Ask me to apply it"],
     ["Double-click the clip to edit it.", "Tell me the edit in words."],
-    [
-      "Click Upload to add your footage.",
-      "Send me the file paths or URLs (upload_media) to add your footage.",
-    ],
+    ["Click Upload to add your footage.", "Send me the file paths or URLs ({upload}) to add your footage."],
   ])("click [button] → the action through the tools: %j", (input, expected) => {
     expect(translateGuiText(input)).toBe(expected);
   });
@@ -34,18 +31,18 @@ describe("translateGuiText: English", () => {
   it.each([
     [
       "Open the Assets panel on the left to see your uploads.",
-      "Ask for the current state (get_state) to see your uploads.",
+      "Ask for the current state ({check_state}) to see your uploads.",
     ],
-    ["You can open the media library anytime.", "You can ask for the current state (get_state) anytime."],
+    ["You can open the media library anytime.", "You can ask for the current state ({check_state}) anytime."],
   ])("open [panel] → get_state: %j", (input, expected) => {
     expect(translateGuiText(input)).toBe(expected);
   });
 
   it.each([
-    ["You can preview it in the timeline.", "You can ask for the timeline summary (get_state)."],
+    ["You can preview it in the timeline.", "You can ask for the timeline summary ({check_state})."],
     [
       "Preview the changes in the timeline before exporting.",
-      "Ask for the timeline summary (get_state) before exporting.",
+      "Ask for the timeline summary ({check_state}) before exporting.",
     ],
   ])("preview in the timeline → timeline summary: %j", (input, expected) => {
     expect(translateGuiText(input)).toBe(expected);
@@ -57,7 +54,7 @@ describe("translateGuiText: English", () => {
     ["Drag the volume slider to 50%.", "Tell me to set the volume to 50%."],
     [
       "Drag and drop your video here to get started.",
-      "Send me the file paths or URLs (upload_media) to get started.",
+      "Send me the file paths or URLs ({upload}) to get started.",
     ],
   ])("drag/drop → the edit in words: %j", (input, expected) => {
     expect(translateGuiText(input)).toBe(expected);
@@ -66,12 +63,12 @@ describe("translateGuiText: English", () => {
   it.each([
     [
       "Please check your account to see your balance.",
-      "Please ask for your credits (get_credits) to see your balance.",
+      "Please ask for your credits ({credits}) to see your balance.",
     ],
-    ["Go to the billing page for details.", "Ask for your credits (get_credits) for details."],
+    ["Go to the billing page for details.", "Ask for your credits ({credits}) for details."],
     [
       "You can see your remaining credits on the account page.",
-      "You can see your remaining credits by asking for your credits (get_credits).",
+      "You can see your remaining credits by asking for your credits ({credits}).",
     ],
   ])("account/billing → get_credits: %j", (input, expected) => {
     expect(translateGuiText(input)).toBe(expected);
@@ -83,21 +80,21 @@ describe("translateGuiText: English", () => {
         "Done! I added Lo-fi at 35%. Preview it in the timeline, then click Export to download your video.",
       ),
     ).toBe(
-      "Done! I added Lo-fi at 35%. Ask for the timeline summary (get_state), then ask me to export (export_video) to download your video.",
+      "Done! I added Lo-fi at 35%. Ask for the timeline summary ({check_state}), then ask me to export ({export}) to download your video.",
     );
   });
 });
 
 describe("translateGuiText: Chinese", () => {
   it.each([
-    ["视频已生成，点击导出按钮即可下载。", "视频已生成，让我导出（export_video）即可下载。"],
-    ["点击右上角的「导出」即可。", "让我导出（export_video）即可。"],
-    ["您可以在时间线预览效果。", "您可以让我给出时间线摘要（get_state）。"],
-    ["打开素材面板查看已上传的文件。", "让我显示当前状态（get_state），查看已上传的文件。"],
+    ["视频已生成，点击导出按钮即可下载。", "视频已生成，让我导出（{export}）即可下载。"],
+    ["点击右上角的「导出」即可。", "让我导出（{export}）即可。"],
+    ["您可以在时间线预览效果。", "您可以让我给出时间线摘要（{check_state}）。"],
+    ["打开素材面板查看已上传的文件。", "让我显示当前状态（{check_state}），查看已上传的文件。"],
     ["将背景音乐拖拽到音频轨道上即可。", "告诉我把背景音乐移到音频轨道上即可。"],
     ["您可以拖拽调整片段顺序。", "您可以通过文字告诉我来调整片段顺序。"],
     ["支持拖拽。", "支持用文字告诉我要做的修改。"],
-    ["积分不足，请前往账户页面充值。", "积分不足，可以让我查询积分（get_credits）。"],
+    ["积分不足，请前往账户页面充值。", "积分不足，可以让我查询积分（{credits}）。"],
     ["点击「应用」按钮使字幕生效。", "告诉我“应用”使字幕生效。"],
     ["点击右上角的应用按钮。", "告诉我“应用”。"],
     ["满意的话点击生成即可开始。", "满意的话告诉我“生成”即可开始。"],
@@ -132,9 +129,9 @@ describe("panel names and billing pages are consumed whole", () => {
   it.each([
     [
       "Open the timeline panel to preview it, then click the Export button to download your MP4.",
-      "Ask for the current state (get_state) to preview it, then ask me to export (export_video) to download your MP4.",
+      "Ask for the current state ({check_state}) to preview it, then ask me to export ({export}) to download your MP4.",
     ],
-    ["You can check your account billing page.", "You can ask for your credits (get_credits)."],
+    ["You can check your account billing page.", "You can ask for your credits ({credits})."],
   ])("%j", (input, expected) => {
     expect(translateGuiText(input)).toBe(expected);
   });

@@ -1,7 +1,9 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
+import { wordActions } from "../../client/actions.js";
 import { NemoError } from "../../client/errors.js";
 import { redact } from "../../log.js";
+import { TOOL_WORDS } from "../wording.js";
 
 export const sessionIdInput = z
   .string()
@@ -52,7 +54,7 @@ export function ok<T extends Record<string, unknown>>(
 
 /** The plain-words text of any error: cause, then next step; never a token. */
 export function errorText(err: unknown): string {
-  if (err instanceof NemoError) return redact(err.userMessage);
+  if (err instanceof NemoError) return redact(wordActions(err.userMessage, TOOL_WORDS));
   const message = err instanceof Error ? err.message : String(err);
   return redact(`Unexpected error: ${message}`);
 }

@@ -3,12 +3,14 @@ import { pathToFileURL } from "node:url";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { RenderProgress } from "../../client/render.js";
-import type { ExportView } from "../../jobs/views.js";
+import { type ExportView, wordView } from "../../jobs/views.js";
+import { TOOL_WORDS } from "../wording.js";
 import { mb, type ProgressExtra, ProgressReporter, sizeOf } from "../progress.js";
 import { ok } from "./common.js";
 
 /** Turns an ExportView into the tool result, with the downloaded MP4 as a resource_link. */
-export function exportResult(view: ExportView): CallToolResult {
+export function exportResult(job: ExportView): CallToolResult {
+  const view = wordView(job, TOOL_WORDS);
   const structured = { ...view } as Record<string, unknown>;
   if (view.status === "failed" || view.status === "cancelled") {
     const fallback =

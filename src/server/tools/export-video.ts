@@ -4,7 +4,7 @@ import { z } from "zod";
 import { exportFileName } from "../../client/download.js";
 import { exportOutput } from "../../jobs/views.js";
 import type { ServerDeps } from "../context.js";
-import type { ExportListener } from "../../jobs/export-jobs.js";
+import type { ExportListener } from "../../jobs/export-job.js";
 import { PLAYER_URI, viewToolMeta } from "../views/apps.js";
 import { withContactSheet } from "../views/frames.js";
 import { guard, sessionIdInput, waitSecondsInput } from "./common.js";
@@ -30,7 +30,7 @@ export async function startExportJob(
     (session) =>
       deps.jobs.exports.start(
         { sessionId: session.sessionId, outputDir, fileName: args.file_name, quality: args.quality },
-        onProgress,
+        { listener: onProgress },
       ),
     signal,
   );
@@ -98,10 +98,11 @@ export function registerExportVideoTool(server: McpServer, deps: ServerDeps): Re
           closed: () => job.cancel(),
         });
         try {
-          const view = await deps.jobs.exports.wait(job.id, wait_seconds * 1000, extra.signal);
+          const view = await deps.jobs.exports.wait(job, wait_seconds * 1000, extra.signal);
           return withContactSheet(deps, exportResult(view), view, extra.signal);
         } finally {
           stopListening();
+          job.unsubscribe(onProgress);
         }
       }),
   );

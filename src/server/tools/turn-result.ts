@@ -2,12 +2,15 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { questionText } from "../../client/questions.js";
 import type { TurnUpdate } from "../../client/turns.js";
 import type { ServerDeps } from "../context.js";
-import type { TurnView } from "../../jobs/views.js";
+import { describeTurnUpdate } from "../../jobs/updates.js";
+import { type TurnView, wordView } from "../../jobs/views.js";
+import { TOOL_WORDS } from "../wording.js";
 import { type ProgressExtra, ProgressReporter } from "../progress.js";
 import { fail, ok } from "./common.js";
 
 /** Turns a TurnView into the tool result: failures are isError, running work says how to pick it up. */
-export function turnResult(view: TurnView): CallToolResult {
+export function turnResult(job: TurnView): CallToolResult {
+  const view = wordView(job, TOOL_WORDS);
   const structured = { ...view } as Record<string, unknown>;
   if (view.status === "failed" || view.status === "cancelled") {
     const text =
@@ -86,28 +89,12 @@ export function followTurnProgress(deps: ServerDeps, extra: ProgressExtra) {
     : undefined;
   timer?.unref();
   const onUpdate = (u: TurnUpdate) => {
-    switch (u.type) {
-      case "started":
-        say("Sending your message to NemoVideo…", true);
-        break;
-      case "tool_call":
-        say(`Backend is running ${u.name}`, true);
-        break;
-      case "text":
-        say("Backend is replying…");
-        break;
-      case "heartbeat":
-        if (Date.now() - lastAt >= quietMs) say("Still working…", true);
-        break;
-      case "recovering":
-        say(`Connection dropped; checking the timeline (${u.attempt}/${u.max})…`, true);
-        break;
-      case "stalled":
-        say("The backend stopped making progress.", true);
-        break;
-      default:
-        break;
+    if (u.type === "heartbeat") {
+      if (Date.now() - lastAt >= quietMs) say("Still working…", true);
+      return;
     }
+    const line = describeTurnUpdate(u);
+    if (line) say(line.text, !line.minor);
   };
   const stop = () => {
     stopped = true;
