@@ -31,7 +31,7 @@ Options:
   --language <xx>       session: language of the new session (default en)
   --out <dir>           export: folder for the MP4 (default NEMO_OUTPUT_DIR or ./nemovideo-exports)
   --resume <render_id>  export: resume that render (never submits it again)
-  --wait <seconds>      send: give up waiting after this long (the backend may still finish)
+  --wait <seconds>      send: return after this long with the turn id if it still runs (the backend goes on)
   --http                serve Streamable HTTP instead of stdio (each request: Authorization: Bearer <token>)
   --http-auth <mode>    http: bearer (default) or none (loopback host only: uses NEMO_TOKEN or an anonymous token)
   --port <n>            http: port (default NEMO_HTTP_PORT or 3000); sandbox: port (default: a free one)

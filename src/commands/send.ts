@@ -8,6 +8,14 @@ import { elapsed } from "./progress.js";
 
 const MAX_MESSAGE_CHARS = 20_000;
 
+/** What `send --wait` says when the turn outlived the wait: the work goes on at NemoVideo. */
+function stillRunning(view: TurnView): string {
+  return (
+    `Still running: turn ${view.turn_id}. NemoVideo goes on working on it; check the result with ` +
+    `${COMMAND_WORDS.check_state} in a minute, and do not send the message again (that would run and charge it twice).`
+  );
+}
+
 function turnText(view: TurnView): string {
   const parts: string[] = [];
   if (view.reply) parts.push(view.reply);
@@ -66,7 +74,6 @@ async function runSend(ctx: CommandContext, message: string, waitSeconds: number
     const turn = await jobs.turns.start({
       sessionId: session.sessionId,
       message,
-      streamTimeoutMs: waitSeconds === undefined ? undefined : Math.ceil(waitSeconds * 1000),
       onUpdate: follow.onUpdate,
     });
     const onAbort = () => turn.cancel();
@@ -74,12 +81,20 @@ async function runSend(ctx: CommandContext, message: string, waitSeconds: number
     if (ctx.signal.aborted) onAbort();
     let view: TurnView;
     try {
-      view = wordView(await jobs.turns.final(turn.id), COMMAND_WORDS);
+      view =
+        waitSeconds === undefined || ctx.signal.aborted
+          ? await jobs.turns.final(turn.id)
+          : await jobs.turns.wait(turn.id, Math.ceil(waitSeconds * 1000), ctx.signal);
+      if (view.status === "running" && ctx.signal.aborted) view = await jobs.turns.final(turn.id);
     } finally {
       ctx.signal.removeEventListener("abort", onAbort);
     }
+    view = wordView(view, COMMAND_WORDS);
+    if (view.status === "running") return { json: view, text: stillRunning(view) };
     const out: CommandResult = { json: view, text: turnText(view) };
-    if (view.status !== "completed") out.error = (await turn.done).cause ?? new Error(view.error?.message);
+    if (view.status === "failed" || view.status === "cancelled") {
+      out.error = (await turn.done).cause ?? new Error(view.error?.message);
+    }
     return out;
   } finally {
     follow.stop();
@@ -97,8 +112,8 @@ function waitFlag(value: string | undefined): number | undefined {
 }
 
 /**
- * `send "<message>" [--wait <seconds>]`: one turn of the backend agent. --wait caps the turn (at most
- * NEMO_STREAM_TIMEOUT_MS); past it the stream is closed and the turn reported as timed out.
+ * `send "<message>" [--wait <seconds>]`: one turn of the backend agent. Past --wait the command ends
+ * (exit 0) with the turn still running at NemoVideo: status "running" and its turn id.
  */
 export const sendCommand: Command = {
   name: "send",
