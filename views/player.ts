@@ -125,6 +125,7 @@ function renderVideo(root: HTMLElement, data: ExportData): void {
   video.controls = true;
   video.preload = "metadata";
   video.playsInline = true;
+  video.setAttribute("aria-label", titleOf(data));
   const meta = el("p", "meta");
   const size = data.bytes !== undefined ? formatBytes(data.bytes) : "";
   meta.textContent = size;

@@ -144,7 +144,7 @@ const waitForMetadata = (view: Frame) =>
     timeout: 20_000,
   });
 
-describe("the player view in Chromium", () => {
+describe("the player view in Chromium", { timeout: 60_000 }, () => {
   for (const theme of ["light", "dark"] as const) {
     it(`plays the exported MP4 from the sandbox with title, length and size (${theme})`, async () => {
       const m = await start();
@@ -224,7 +224,7 @@ describe("the player view in Chromium", () => {
   });
 });
 
-describe("results without an export or a timeline", () => {
+describe("results without an export or a timeline", { timeout: 60_000 }, () => {
   it("the player shows the text of an error result", async () => {
     const m = await start();
     const unknown = (await m.client.callTool({
@@ -240,7 +240,7 @@ describe("results without an export or a timeline", () => {
   });
 });
 
-describe("the timeline view in Chromium", () => {
+describe("the timeline view in Chromium", { timeout: 60_000 }, () => {
   const draft = {
     d: 20_000,
     m: {},
