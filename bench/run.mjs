@@ -25,8 +25,19 @@ import {
   spawnTracked,
   writeRandomFile,
 } from "./lib.mjs";
+import { hostingSettings, httpScale, httpToolCall, httpTurns } from "./hosting.mjs";
 
-const NAMES = ["cold-start", "tool-call", "upload", "sse", "download", "concurrency"];
+const NAMES = [
+  "cold-start",
+  "tool-call",
+  "upload",
+  "sse",
+  "download",
+  "concurrency",
+  "http-tool-call",
+  "http-turns",
+  "http-scale",
+];
 
 const { values: flags } = parseArgs({
   options: {
@@ -766,6 +777,9 @@ const BENCHMARKS = {
   sse,
   download,
   concurrency,
+  "http-tool-call": () => httpToolCall({ settings: hostingSettings(quick, RUNS), sandboxModule }),
+  "http-turns": () => httpTurns({ settings: hostingSettings(quick, RUNS), sandboxModule }),
+  "http-scale": () => httpScale({ settings: hostingSettings(quick, RUNS), sandboxModule }),
 };
 
 async function main() {

@@ -1,5 +1,6 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import type { Logger } from "../log.js";
 import { type RequestUser, runAsUser } from "../request-context.js";
@@ -7,6 +8,54 @@ import type { ServerDeps } from "../server/context.js";
 import { createServer } from "../server/server.js";
 import type { SkillInfo } from "../skills.js";
 import { bearerToken, ownerOf } from "./auth.js";
+
+/** Idle MCP servers kept for reuse, across all users (each is built for one user's dependencies). */
+const MAX_IDLE_SERVERS = 256;
+
+/**
+ * Idle MCP servers by owner: building one per request (the SDK's stateless pattern) costs more than the
+ * request itself, so a server that answered a request is reused for the same user's next one. A server
+ * that saw an `initialize` keeps that client's capabilities, so it is closed instead of reused.
+ */
+class ServerPool {
+  private readonly idle = new Map<string, McpServer[]>();
+  private count = 0;
+
+  take(owner: string): McpServer | undefined {
+    const list = this.idle.get(owner);
+    const server = list?.pop();
+    if (!server) return undefined;
+    this.count--;
+    if (list?.length === 0) this.idle.delete(owner);
+    return server;
+  }
+
+  give(owner: string, server: McpServer, stopping: boolean): void {
+    if (stopping || server.isConnected() || server.server.getClientCapabilities() !== undefined) {
+      void server.close().catch(() => {});
+      return;
+    }
+    const list = this.idle.get(owner) ?? [];
+    this.idle.delete(owner); // most recently used last
+    list.push(server);
+    this.idle.set(owner, list);
+    this.count++;
+    while (this.count > MAX_IDLE_SERVERS) {
+      const [oldest, servers] = this.idle.entries().next().value ?? [];
+      if (oldest === undefined || !servers) break;
+      this.idle.delete(oldest);
+      this.count -= servers.length;
+      for (const s of servers) void s.close().catch(() => {});
+    }
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.idle.values()].flat();
+    this.idle.clear();
+    this.count = 0;
+    await Promise.allSettled(all.map((s) => s.close()));
+  }
+}
 
 /** The owner name of every request when `--http-auth none` lets one local person in without a bearer. */
 export const LOCAL_OWNER = "local";
@@ -59,6 +108,7 @@ function rpcError(
 export async function startHttpFace(options: HttpFaceOptions): Promise<HttpFace> {
   const { logger } = options;
   const inflight = new Set<Promise<void>>();
+  const servers = new ServerPool();
   let stopping = false;
 
   const serveMcp = async (req: IncomingMessage, res: ServerResponse) => {
@@ -71,12 +121,15 @@ export async function startHttpFace(options: HttpFaceOptions): Promise<HttpFace>
       return;
     }
     const user = token ? { token, owner: ownerOf(token, options.secret) } : undefined;
+    const owner = user?.owner ?? "";
     const run = async () => {
-      const server = createServer(options.depsFor(user), options.skills);
-      const transport = new StreamableHTTPServerTransport({}); // no sessionIdGenerator: stateless;
+      const server = servers.take(owner) ?? createServer(options.depsFor(user), options.skills);
+      const transport = new StreamableHTTPServerTransport({}); // no sessionIdGenerator: stateless
       res.on("close", () => {
-        void transport.close().catch(() => {});
-        void server.close().catch(() => {});
+        void transport.close().then(
+          () => servers.give(owner, server, stopping),
+          () => void server.close().catch(() => {}),
+        );
       });
       await server.connect(transport);
       await transport.handleRequest(req, res);
@@ -120,8 +173,9 @@ export async function startHttpFace(options: HttpFaceOptions): Promise<HttpFace>
   });
   // Long tool calls stream progress for up to 15 minutes; Node's default request timeout would cut them.
   http.requestTimeout = 0;
-  http.headersTimeout = 30_000;
-  http.keepAliveTimeout = 5_000;
+  // Idle keep-alive connections outlive a load balancer's (commonly 60 s), so it never reuses one we closed.
+  http.keepAliveTimeout = 65_000;
+  http.headersTimeout = 66_000;
 
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
@@ -151,6 +205,7 @@ export async function startHttpFace(options: HttpFaceOptions): Promise<HttpFace>
       if (timer) clearTimeout(timer);
       http.closeAllConnections();
       await closed;
+      await servers.closeAll();
     },
   };
 }

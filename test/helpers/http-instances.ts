@@ -191,6 +191,7 @@ export async function startProxy(targets: string[]): Promise<RoundRobinProxy> {
     res.on("close", () => upstream.destroy());
     req.pipe(upstream);
   });
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
