@@ -161,6 +161,36 @@ describe("two instances behind a round-robin proxy, jobs in Redis", () => {
     expect(after.status).toBe("cancelled");
   });
 
+  it("follows an export started on instance 1 to its url on instance 2, submitted once", async () => {
+    const one = await connect(instances[0]!.url, tokenA);
+    const two = await connect(instances[1]!.url, tokenA);
+    const session = structured(await one.callTool({ name: "create_session", arguments: {} }));
+    await one.callTool({
+      name: "send_message",
+      arguments: { session_id: session.session_id, message: "add music", wait_seconds: 30 },
+    });
+    const submits = () =>
+      sandbox.requests.filter((r) => r.method === "POST" && r.path === "/api/render/proxy/lambda");
+    const before = submits().length;
+    const started = structured(
+      await one.callTool({
+        name: "export_video",
+        arguments: { session_id: session.session_id, wait_seconds: 0 },
+      }),
+    );
+    expect(started.status).toBe("rendering");
+    const done = structured(
+      await two.callTool({
+        name: "get_export",
+        arguments: { render_id: started.render_id, wait_seconds: 30 },
+      }),
+    );
+    expect(done).toMatchObject({ status: "completed", render_id: started.render_id });
+    expect(done.url).toMatch(/^http/);
+    expect(done.file).toBeUndefined();
+    expect(submits().length - before).toBe(1);
+  });
+
   it("keeps users apart: B cannot see A's turn, export or session, and reads them as unknown ids", async () => {
     const a = await connect(proxy.url, tokenA);
     const b = await connect(proxy.url, tokenB);
