@@ -279,6 +279,7 @@ export class NemoClient {
     const timeout = streaming ? undefined : AbortSignal.timeout(timeoutMs);
     const signals = [options.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
     const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+    const started = Date.now();
     try {
       let body: string | Buffer | Readable | undefined;
       const extra: Record<string, string> = {};
@@ -306,9 +307,16 @@ export class NemoClient {
         // keep the timeout alive while the body is read
         (res as { timeoutSignal?: AbortSignal }).timeoutSignal = timeout;
       }
+      this.logger.debug(
+        `${options.method} ${callTarget(url, ownOrigin)} ${res.statusCode} ${Date.now() - started} ms`,
+      );
       return res;
     } catch (err) {
-      throw this.transportError(err, options, timeout, url);
+      const error = this.transportError(err, options, timeout, url);
+      this.logger.debug(
+        `${options.method} ${callTarget(url, ownOrigin)} failed after ${Date.now() - started} ms (${error.kind})`,
+      );
+      throw error;
     }
   }
 
@@ -427,6 +435,17 @@ export function sameOrigin(url: string, base: string): boolean {
     return new URL(url).origin === new URL(base).origin;
   } catch {
     return false;
+  }
+}
+
+/** A request's target for the debug log: the path on the API, host and path elsewhere; never the query. */
+function callTarget(url: string, ownOrigin: boolean): string {
+  if (ownOrigin) return pathOf(url);
+  try {
+    const parsed = new URL(url);
+    return `${parsed.host}${parsed.pathname}`;
+  } catch {
+    return "(another host)";
   }
 }
 
