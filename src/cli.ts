@@ -19,7 +19,7 @@ Usage:
   nemovideo-mcp state                        the timeline
   nemovideo-mcp export [--out dir]           render and download the MP4 (free)
   nemovideo-mcp export --resume <render_id>  pick up an export an earlier run left rendering
-  nemovideo-mcp route "<words>"              pick one of the above from the user's words
+  nemovideo-mcp route "<words>" [--dry-run]  pick one of the above from the user's words (send spends credits)
 
 Options:
   --skill <name|path>   bundled skill (ai-video-generator-ai, ai-voiceover-for) or a skill folder / SKILL.md
@@ -32,6 +32,7 @@ Options:
   --out <dir>           export: folder for the MP4 (default NEMO_OUTPUT_DIR or ./nemovideo-exports)
   --resume <render_id>  export: resume that render (never submits it again)
   --wait <seconds>      send: return after this long with the turn id if it still runs (the backend goes on)
+  --dry-run             route: print the command it would run, run nothing
   --http                serve Streamable HTTP instead of stdio (each request: Authorization: Bearer <token>)
   --http-auth <mode>    http: bearer (default) or none (loopback host only: uses NEMO_TOKEN or an anonymous token)
   --port <n>            http: port (default NEMO_HTTP_PORT or 3000); sandbox: port (default: a free one)
@@ -39,10 +40,16 @@ Options:
   -h, --help            show this help
   -v, --version         print the version
 
-Environment: NEMO_TOKEN, NEMO_API_URL, NEMO_WEB_URL, NEMO_SKILL, NEMO_STATE_DIR, NEMO_OUTPUT_DIR,
-NEMO_ALLOWED_DIRS, NEMO_RENDER_POLL_MS, NEMO_RENDER_MAX_POLLS, NEMO_RECOVERY_POLL_MS, NEMO_STALL_MS,
-NEMO_STREAM_TIMEOUT_MS, NEMO_RETRY_429_MS, NEMO_LOG_LEVEL, NEMO_HTTP_PORT, NEMO_HTTP_HOST, NEMO_REDIS_URL,
-NEMO_TAKEOVER_MS, NEMO_HTTP_SECRET (see README).
+Environment (a flag of the same meaning wins; the README has defaults and meanings):
+  account   NEMO_TOKEN, NEMO_CLIENT_ID, NEMO_API_URL, NEMO_WEB_URL
+  skill     NEMO_SKILL, SKILL_SOURCE
+  files     NEMO_STATE_DIR, NEMO_OUTPUT_DIR, NEMO_ALLOWED_DIRS, NEMO_FFMPEG, NEMO_MEDIA_ORIGINS
+  timing    NEMO_RENDER_POLL_MS, NEMO_RENDER_MAX_POLLS, NEMO_RECOVERY_POLL_MS, NEMO_STALL_MS,
+            NEMO_STREAM_TIMEOUT_MS, NEMO_RETRY_429_MS, NEMO_REQUEST_TIMEOUT_MS, NEMO_STILL_WORKING_MS
+  hosting   NEMO_HTTP_PORT, NEMO_HTTP_HOST, NEMO_HTTP_SECRET, NEMO_REDIS_URL, NEMO_TAKEOVER_MS
+  logs      NEMO_LOG_LEVEL (debug: one line per backend call with method, path, status and time)
+
+Run nemovideo-mcp <command> --help for one command's options.
 `;
 
 const OPTIONS = {
@@ -57,6 +64,7 @@ const OPTIONS = {
   json: { type: "boolean" },
   language: { type: "string" },
   wait: { type: "string" },
+  "dry-run": { type: "boolean" },
   http: { type: "boolean" },
   "http-auth": { type: "string" },
   resume: { type: "string" },
@@ -75,7 +83,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const { values, positionals } = parsed;
   if (values.help) {
-    process.stdout.write(HELP);
+    const { commandHelp } = await import("./commands/help.js");
+    const topic = positionals[0];
+    process.stdout.write((topic !== undefined ? commandHelp(topic) : undefined) ?? HELP);
     return 0;
   }
   if (values.version) {

@@ -61,7 +61,7 @@ export class NemoError extends Error {
 
   /** The text a person (or a model) should read: cause, then next step. */
   get userMessage(): string {
-    return this.nextStep ? `${this.message} ${this.nextStep}` : this.message;
+    return withNextStep(this.message, this.nextStep);
   }
 
   /**
@@ -272,4 +272,11 @@ export function isAbortError(err: unknown): boolean {
     err instanceof CancelledError ||
     (err instanceof Error && (err.name === "AbortError" || (err as { code?: string }).code === "ABORT_ERR"))
   );
+}
+
+/** "cause. Next step": a full stop after the cause when it has no closing punctuation of its own. */
+export function withNextStep(message: string, nextStep: string | undefined): string {
+  if (!nextStep) return message;
+  const closed = /[.!?。！？]$/.test(message.trimEnd());
+  return `${message.trimEnd()}${closed ? "" : "."} ${nextStep}`;
 }

@@ -6,10 +6,19 @@ import type { ProgressLine } from "./progress.js";
 export type CliValues = Record<string, unknown>;
 
 /** Options that only some subcommands take (the global ones, such as --json or --skill, apply everywhere). */
-export type CommandFlag = "new" | "language" | "wait" | "out" | "resume";
+export type CommandFlag = "new" | "language" | "wait" | "out" | "resume" | "dry-run";
 
 /** Every subcommand-specific option `cli.ts` knows; `port` and `host` belong to `sandbox` only. */
-export const COMMAND_FLAGS: readonly string[] = ["new", "language", "wait", "out", "resume", "port", "host"];
+export const COMMAND_FLAGS: readonly string[] = [
+  "new",
+  "language",
+  "wait",
+  "out",
+  "resume",
+  "dry-run",
+  "port",
+  "host",
+];
 
 /** Wrong command line: unknown command, missing argument, invalid flag value. Exit code 2. */
 export class UsageError extends Error {

@@ -1,5 +1,5 @@
 import { type Vocabulary, wordActions } from "../client/actions.js";
-import { NemoError } from "../client/errors.js";
+import { NemoError, withNextStep } from "../client/errors.js";
 import { ConfigError } from "../config.js";
 import { redact } from "../log.js";
 import { SkillError } from "../skills.js";
@@ -56,7 +56,7 @@ export function errorJSON(err: unknown): ErrorJSON {
 /** The one line a person reads on stderr for a failure: cause, then next step. */
 export function errorLine(err: unknown): string {
   const { message, next_step } = errorJSON(err);
-  return `nemovideo-mcp: ${message}${next_step ? ` ${next_step}` : ""}`;
+  return `nemovideo-mcp: ${withNextStep(message, next_step)}`;
 }
 
 /**

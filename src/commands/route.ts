@@ -133,6 +133,21 @@ export function routeWords(words: string): Route {
   return { action: "send", args: [text] };
 }
 
+/** An argument as a shell word: bare when it is safe, else double-quoted. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./~-]+$/.test(word) ? word : `"${word.replace(/(["\\$`])/g, "\\$1")}"`;
+}
+
+/** The command line the route runs, as a person would type it. */
+function commandLine(route: Route, flags: CliValues): string {
+  const parts = ["nemovideo-mcp", route.action, ...route.args.map(shellWord)];
+  for (const [name, value] of Object.entries(flags)) {
+    if (!(routeCommand.flags as readonly string[]).includes(name)) continue;
+    parts.push(value === true ? `--${name}` : `--${name} ${shellWord(String(value))}`);
+  }
+  return parts.join(" ");
+}
+
 const TARGETS: Readonly<Record<RouteAction, Command>> = {
   export: exportCommand,
   credits: creditsCommand,
@@ -147,8 +162,9 @@ const TARGETS: Readonly<Record<RouteAction, Command>> = {
  */
 export const routeCommand: Command = {
   name: "route",
-  flags: ["new", "language", "wait", "out"],
+  flags: ["new", "language", "wait", "out", "dry-run"],
   prepare(args, values) {
+    const dryRun = values["dry-run"] === true;
     const words = args.join(" ").trim();
     if (words === "") {
       throw new UsageError(
@@ -167,7 +183,7 @@ export const routeCommand: Command = {
     const kept: CliValues = {};
     const dropped: string[] = [];
     for (const [name, value] of Object.entries(values)) {
-      if (value === undefined) continue;
+      if (value === undefined || name === "dry-run") continue;
       if (
         !(routeCommand.flags as readonly string[]).includes(name) ||
         target.flags.includes(name as CommandFlag)
@@ -178,11 +194,20 @@ export const routeCommand: Command = {
       }
     }
     const run = target.prepare(route.args, kept);
+    const paid = route.action === "send";
+    const command = commandLine(route, kept);
+    const plan = { action: route.action, args: route.args, command, spends_credits: paid };
+    const what = paid
+      ? `${command}: the words go to the agent as a message, which SPENDS CREDITS`
+      : `${command} (free)`;
+    if (dryRun) {
+      return async () => ({ json: { ...plan, dry_run: true }, text: `Would run ${what}.` });
+    }
     return async (ctx) => {
-      ctx.note(`Routing to ${route.action}.`);
+      ctx.note(`Routing to ${what}.`);
       if (dropped.length > 0) ctx.note(`${dropped.join(", ")} does not apply to ${route.action}; ignored.`);
       const result = await run(ctx);
-      return { ...result, json: { ...result.json, action: route.action } };
+      return { ...result, json: { ...result.json, action: route.action, spends_credits: paid } };
     };
   },
 };

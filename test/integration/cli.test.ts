@@ -191,7 +191,7 @@ describe("nemovideo-mcp CLI subcommands (built dist/cli.js against the sandbox)"
     expect(upload.code, upload.stderr).toBe(0);
     expect(upload.doc.action).toBe("upload");
     expect(upload.doc.files[0].name).toBe("sample.mp4");
-    expect(upload.stderr).toContain("Routing to upload.");
+    expect(upload.stderr).toContain(`Routing to nemovideo-mcp upload ${SAMPLE} (free).`);
 
     const uploadEn = await w.cli(["route", `please upload "${SAMPLE}"`]);
     expect(uploadEn.code, uploadEn.stderr).toBe(0);
