@@ -30,7 +30,8 @@ Example: nemovideo-mcp upload ./demo.mp4 https://example.com/clip.mp4`,
 Sends one instruction to NemoVideo's agent and waits for its reply. SPENDS CREDITS. The message is
 never sent twice; Ctrl+C closes the stream (the backend may still finish the work).
 
-  --wait <seconds>  stop waiting after this long (default: NEMO_STREAM_TIMEOUT_MS, 15 minutes)
+  --wait <seconds>  return after this long with the turn id if it still runs: exit 0, status running
+                    (--json); the work goes on at NemoVideo (default: wait up to NEMO_STREAM_TIMEOUT_MS)
 
 Example: nemovideo-mcp send "add a natural AI voiceover in English"`,
 
@@ -38,12 +39,13 @@ Example: nemovideo-mcp send "add a natural AI voiceover in English"`,
 
 The current session's timeline: tracks, segments, duration and whether it can be exported. Free.`,
 
-  export: `Usage: nemovideo-mcp export [--out <dir>]
+  export: `Usage: nemovideo-mcp export [--out <dir>] [--resume <render_id>]
 
 Renders the current session's timeline and downloads the MP4 (an existing file is never overwritten).
 Free. Polls every NEMO_RENDER_POLL_MS (30 s against the real backend) up to NEMO_RENDER_MAX_POLLS times.
 
-  --out <dir>       folder for the MP4 (default NEMO_OUTPUT_DIR or ./nemovideo-exports)`,
+  --out <dir>              folder for the MP4 (default NEMO_OUTPUT_DIR or ./nemovideo-exports)
+  --resume <render_id>     pick up a render an earlier run left rendering (never submits it again)`,
 
   route: `Usage: nemovideo-mcp route "<the user's words>" [--dry-run]
 
