@@ -15,8 +15,17 @@ import {
 } from "./errors.js";
 import { throwIfAborted } from "./poll.js";
 import { isPrivateHost, privateAddressCause, publicOnlyDispatcher } from "./ssrf.js";
-import type { RenderProgress } from "./render.js";
 import { act } from "./actions.js";
+
+/** How far a download has come. */
+export interface DownloadProgress {
+  stage: "downloading";
+  receivedBytes: number;
+  /** From Content-Length, else the size the render announced. */
+  totalBytes?: number;
+  percent?: number;
+  renderId: string;
+}
 
 /** A finished download. */
 export interface DownloadResult {
@@ -30,7 +39,7 @@ export interface DownloadOptions {
   /** Plain file name (".mp4" is added when missing); default `nemovideo-<renderId>.mp4`. */
   fileName?: string | undefined;
   signal?: AbortSignal | undefined;
-  onProgress?: ((progress: RenderProgress) => void) | undefined;
+  onProgress?: ((progress: DownloadProgress) => void) | undefined;
 }
 
 const MAX_REDIRECTS = 5;
@@ -276,7 +285,7 @@ export async function downloadRender(
     if (!opts.onProgress || received === reported || (!force && received - reported < PROGRESS_STEP_BYTES))
       return;
     reported = received;
-    const progress: RenderProgress = { stage: "downloading", receivedBytes: received, renderId };
+    const progress: DownloadProgress = { stage: "downloading", receivedBytes: received, renderId };
     if (totalBytes !== undefined) progress.totalBytes = totalBytes;
     try {
       opts.onProgress(progress);

@@ -11,19 +11,15 @@ import {
 } from "./errors.js";
 import { backoffDelays, pollUntil, throwIfAborted } from "./poll.js";
 import { RenderCancelSchema, type RenderStatus, RenderStatusSchema, RenderSubmitSchema } from "./schemas.js";
+import type { DownloadProgress } from "./download.js";
 import { fetchState } from "./state.js";
 import { act } from "./actions.js";
 
-export { type DownloadResult, downloadRender } from "./download.js";
-
 /** Where an export stands; `percent` never goes down within one call. */
-export interface RenderProgress {
-  stage: "submitting" | "rendering" | "downloading";
-  percent?: number;
-  receivedBytes?: number;
-  totalBytes?: number;
-  renderId: string;
-}
+export type RenderProgress =
+  | { stage: "submitting"; percent?: number; renderId: string }
+  | { stage: "rendering"; percent?: number; renderId: string }
+  | DownloadProgress;
 
 /** The end of an export on NemoVideo's side (before any download). */
 export interface RenderOutcome {

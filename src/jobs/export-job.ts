@@ -1,6 +1,7 @@
 import type { NemoClient } from "../client/client.js";
 import { CancelledError, NemoError } from "../client/errors.js";
-import type { DownloadResult, RenderOutcome, RenderProgress } from "../client/render.js";
+import type { DownloadResult } from "../client/download.js";
+import type { RenderOutcome, RenderProgress } from "../client/render.js";
 import type { Sessions } from "../client/sessions.js";
 import type { Logger } from "../log.js";
 import type { ExportRecord } from "./records.js";
@@ -10,6 +11,7 @@ import { act } from "../client/actions.js";
 
 // Loaded on first use, so that starting the server stays fast.
 const renderModule = () => import("../client/render.js");
+const downloadModule = () => import("../client/download.js");
 
 /** What an export is started with. */
 export interface ExportRequest {
@@ -257,7 +259,7 @@ export class ExportJob {
     this.outcome = outcome;
     this.percent = 100;
     if (!this.renderIds.includes(outcome.renderId)) this.renderIds.push(outcome.renderId);
-    const { downloadRender } = await renderModule();
+    const { downloadRender } = await downloadModule();
     const { client, sessions } = this.options;
     if (this.request.outputDir !== "") {
       this.download = await downloadRender(client, outcome, {

@@ -15,8 +15,8 @@ import {
   RenderFailedError,
   TimeoutError,
 } from "../../src/client/errors.js";
+import { downloadRender } from "../../src/client/download.js";
 import {
-  downloadRender,
   exportSession,
   newRenderId,
   pollRender,
