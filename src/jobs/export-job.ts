@@ -1,5 +1,5 @@
 import type { NemoClient } from "../client/client.js";
-import { CancelledError, NemoError } from "../client/errors.js";
+import { CancelledError, NemoError, TimeoutError } from "../client/errors.js";
 import type { DownloadResult } from "../client/download.js";
 import type { RenderOutcome, RenderProgress } from "../client/render.js";
 import type { Sessions } from "../client/sessions.js";
@@ -237,6 +237,13 @@ export class ExportJob {
       throw new CancelledError(
         `The render ${lastId} was cancelled on NemoVideo.`,
         `Rendering is free: start it again with ${act("export")} when you want the video.`,
+      );
+    }
+    if (polled.status === "timeout") {
+      // still rendering after this round of polls: not a failure, so picking it up again polls once more
+      throw new TimeoutError(
+        `The render ${lastId} is still running on NemoVideo.`,
+        `Check ${act("resume_export")} again later; for long videos, raise NEMO_RENDER_MAX_POLLS.`,
       );
     }
     if (polled.status !== "completed") {

@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
 import { describe, it } from "vitest";
 import { startSandbox } from "../../src/sandbox/index.js";
-import { ROOT, resultText, sc, withFaultServer } from "../helpers/fault-harness.js";
-import { say } from "../helpers/adk.js";
+import { type FaultServer, ROOT, resultText, sc, withFaultServer } from "../helpers/fault-harness.js";
+import { BGM_DRAFT, say } from "../helpers/adk.js";
 import { startChild, stopChild, structured } from "../helpers/mcp-child.js";
 
 describe("two real processes on one state directory", () => {
@@ -266,6 +266,57 @@ describe("bounded replies and streams", () => {
       expect((sc(many).reply as string).length).toBeLessThan(70 * 1024);
       const record = await readFile(join(h.dir, "state", "jobs", `${sc(many).turn_id}.json`), "utf8");
       expect(record.length).toBeLessThan(200 * 1024);
+    });
+  });
+});
+
+describe("exports that can be picked up again", () => {
+  const exportable = async (h: FaultServer) => {
+    const created = await h.call("create_session");
+    h.sandbox.state.setDraft(sc(created).session_id as string, BGM_DRAFT);
+  };
+
+  it("a render still running after NEMO_RENDER_MAX_POLLS is not a failure: get_export polls again, every time", async ({
+    expect,
+  }) => {
+    await withFaultServer(
+      { env: { NEMO_RENDER_MAX_POLLS: "2" }, sandboxOptions: { renderSteps: 6 } },
+      async (h) => {
+        await exportable(h);
+        const first = await h.call("export_video", { wait_seconds: 20 });
+        // still running on NemoVideo: not a render failure, and get_export is named to pick it up
+        expect(["rendering", "failed"]).toContain(sc(first).status);
+        if (sc(first).status === "failed") expect(sc(first).error?.kind).toBe("timeout");
+        expect(resultText(first)).toMatch(/get_export/);
+        const renderId = sc(first).render_id as string;
+        const polls = () => h.requestsTo(new RegExp(`^/api/render/proxy/lambda/${renderId}$`));
+        const before = polls();
+        let last = first;
+        for (let i = 0; i < 4 && sc(last).status !== "completed"; i++) {
+          last = await h.call("get_export", { render_id: renderId, wait_seconds: 20 });
+        }
+        expect(polls()).toBeGreaterThan(before);
+        expect(sc(last).status, resultText(last)).toBe("completed");
+        expect(await h.exportFiles()).toHaveLength(1);
+        expect(h.requestsTo(/^\/api\/render\/proxy\/lambda$/)).toBe(1);
+      },
+    );
+  });
+
+  it("a failed download keeps the finished render: get_export downloads it again", async ({ expect }) => {
+    await withFaultServer({ sandboxOptions: { renderOutputBytes: 1024 * 1024 } }, async (h) => {
+      await exportable(h);
+      h.sandbox.inject({ endpoint: "download", kind: { type: "truncated" } });
+      const failed = await h.call("export_video", { wait_seconds: 20 });
+      expect(failed.isError).toBe(true);
+      expect(resultText(failed)).toMatch(/get_export/);
+      const renderId = sc(failed).render_id as string;
+      const again = await h.call("get_export", { render_id: renderId, wait_seconds: 20 });
+      expect(sc(again).status, resultText(again)).toBe("completed");
+      expect(sc(again).bytes).toBe(1024 * 1024);
+      expect(await h.exportFiles()).toHaveLength(1);
+      expect(h.requestsTo(/^\/api\/render\/proxy\/lambda$/)).toBe(1);
+      expect(await h.tempFiles()).toEqual([]);
     });
   });
 });
