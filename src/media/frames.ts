@@ -89,9 +89,14 @@ export interface SheetOptions {
 }
 
 /** ffmpeg arguments for a 2×2 sheet of the frames at `times` (seconds), each at most `width` pixels a side. */
-export function sheetArgs(input: string, times: number[], width: number): string[] {
+export function sheetArgs(
+  input: string,
+  times: number[],
+  width: number,
+  inputOptions: string[] = [],
+): string[] {
   // A seek before each input jumps to the nearest keyframe: no need to decode the whole video.
-  const inputs = times.flatMap((t) => ["-ss", t.toFixed(3), "-i", input]);
+  const inputs = times.flatMap((t) => [...inputOptions, "-ss", t.toFixed(3), "-i", input]);
   const scaled = times.map(
     (_, i) =>
       `[${i}:v]trim=end_frame=1,scale=${width}:${width}:force_original_aspect_ratio=decrease,setsar=1[f${i}]`,
@@ -123,6 +128,9 @@ export async function contactSheet(
   options: SheetOptions = {},
 ): Promise<Buffer | undefined> {
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  // A link is read over http(s) only; a path only as a file (no concat:, pipes or playlists elsewhere).
+  const remote = /^https?:\/\//i.test(input);
+  const protocols = ["-protocol_whitelist", remote ? "http,https,tcp,tls" : "file"];
   const run = (args: string[], maxStdout: number) =>
     runFfmpeg(ffmpeg, ["-hide_banner", "-nostdin", ...args], {
       signal: options.signal,
@@ -130,13 +138,13 @@ export async function contactSheet(
       maxStdout,
     });
   // Without an output ffmpeg exits 1 after printing the input's banner, which holds the duration.
-  const probe = await run(["-i", input], 0);
+  const probe = await run([...protocols, "-i", input], 0);
   const duration = parseDuration(probe.stderr);
   if (duration === undefined) return undefined;
   // The middles of four equal parts.
   const times = [1, 3, 5, 7].map((k) => (duration * k) / 8);
   for (const width of WIDTHS) {
-    const sheet = await run(sheetArgs(input, times, width), SHEET_OUTPUT_LIMIT);
+    const sheet = await run(sheetArgs(input, times, width, protocols), SHEET_OUTPUT_LIMIT);
     if (sheet.code !== 0 || !isJpeg(sheet.stdout)) return undefined;
     if (sheet.stdout.length <= MAX_SHEET_BYTES) return sheet.stdout;
   }

@@ -29,6 +29,21 @@ export function viewCsp(config: Pick<Config, "apiUrl" | "mediaOrigins">): {
   return { connectDomains: domains, resourceDomains: [...domains] };
 }
 
+/** True when `url` is on one of `domains` (origins, `https://*.example.com` covering subdomains). */
+export function onDomains(url: string, domains: readonly string[]): boolean {
+  let target: URL;
+  try {
+    target = new URL(url);
+  } catch {
+    return false;
+  }
+  return domains.some((domain) => {
+    const wild = /^(https?):\/\/\*\.(.+)$/.exec(domain);
+    if (!wild) return target.origin === domain;
+    return `${target.protocol}` === `${wild[1]}:` && target.host.endsWith(`.${wild[2]}`);
+  });
+}
+
 const VIEWS = [
   {
     uri: PLAYER_URI,

@@ -2,6 +2,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { Config } from "../../config.js";
 import type { Logger } from "../../log.js";
 import { contactSheet, findFfmpeg } from "../../media/frames.js";
+import { onDomains, viewCsp } from "./apps.js";
 import type { ExportView } from "../../jobs/views.js";
 
 const CACHE_SIZE = 32;
@@ -56,7 +57,9 @@ export async function withContactSheet(
   signal?: AbortSignal,
 ): Promise<CallToolResult> {
   if (view.status !== "completed" || result.isError) return result;
-  const source = view.file ?? (view.url && /^https?:\/\//i.test(view.url) ? view.url : undefined);
+  // Without a local file, ffmpeg reads the link itself, but only from the origins the player may load.
+  const remote = view.url && onDomains(view.url, viewCsp(deps.config).resourceDomains) ? view.url : undefined;
+  const source = view.file ?? remote;
   if (source === undefined) return result;
   const sheet = await contactSheetsFor(deps.config, deps.logger).of(source, signal);
   if (!sheet) return result;
