@@ -16,6 +16,7 @@ Usage:
   nemovideo-mcp session [--new] [--language xx]   current (or a new) session and its project link
   nemovideo-mcp upload <path|url>...         upload media into the current session
   nemovideo-mcp send "<message>" [--wait s]  one instruction to the agent (spends credits)
+  nemovideo-mcp send --answer "<option>"     answer the agent's question with an option's words
   nemovideo-mcp state                        the timeline
   nemovideo-mcp export [--out dir]           render and download the MP4 (free)
   nemovideo-mcp export --resume <render_id>  pick up an export an earlier run left rendering
@@ -33,6 +34,7 @@ Options:
   --resume <render_id>  export: resume that render (never submits it again)
   --wait <seconds>      send: return after this long with the turn id if it still runs (the backend goes on)
   --dry-run             route: print the command it would run, run nothing
+  --answer <text>       send: the answer to the agent's question (on a terminal, send asks for it instead)
   --http                serve Streamable HTTP instead of stdio (each request: Authorization: Bearer <token>)
   --http-auth <mode>    http: bearer (default) or none (loopback host only: uses NEMO_TOKEN or an anonymous token)
   --port <n>            http: port (default NEMO_HTTP_PORT or 3000); sandbox: port (default: a free one)
@@ -68,6 +70,7 @@ const OPTIONS = {
   http: { type: "boolean" },
   "http-auth": { type: "string" },
   resume: { type: "string" },
+  answer: { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
 } as const;

@@ -6,7 +6,7 @@ import type { ProgressLine } from "./progress.js";
 export type CliValues = Record<string, unknown>;
 
 /** Options that only some subcommands take (the global ones, such as --json or --skill, apply everywhere). */
-export type CommandFlag = "new" | "language" | "wait" | "out" | "resume" | "dry-run";
+export type CommandFlag = "new" | "language" | "wait" | "out" | "resume" | "dry-run" | "answer";
 
 /** Every subcommand-specific option `cli.ts` knows; `port` and `host` belong to `sandbox` only. */
 export const COMMAND_FLAGS: readonly string[] = [
@@ -16,6 +16,7 @@ export const COMMAND_FLAGS: readonly string[] = [
   "out",
   "resume",
   "dry-run",
+  "answer",
   "port",
   "host",
 ];

@@ -1,3 +1,5 @@
+import { createInterface } from "node:readline/promises";
+import { type AgentQuestion, questionText } from "../client/questions.js";
 import type { TurnUpdate } from "../client/turns.js";
 import { describeTurnUpdate } from "../jobs/updates.js";
 import { type TurnView, wordView } from "../jobs/views.js";
@@ -7,6 +9,14 @@ import { COMMAND_WORDS } from "./output.js";
 import { elapsed } from "./progress.js";
 
 const MAX_MESSAGE_CHARS = 20_000;
+/** Questions answered in one command at most. */
+const MAX_ANSWERS = 5;
+/** How long the terminal prompt waits for the person. */
+const PROMPT_MS = 10 * 60_000;
+
+function questionsOf(view: TurnView): AgentQuestion[] {
+  return view.questions ?? (view.question ? [view.question] : []);
+}
 
 /** What `send --wait` says when the turn outlived the wait: the work goes on at NemoVideo. */
 function stillRunning(view: TurnView): string {
@@ -18,12 +28,50 @@ function stillRunning(view: TurnView): string {
 
 function turnText(view: TurnView): string {
   const parts: string[] = [];
+  if (view.status === "awaiting_input") {
+    if (view.reply) parts.push(view.reply);
+    parts.push(`NemoVideo's agent is waiting for an answer:\n${questionText(questionsOf(view))}`);
+    parts.push('Answer with: nemovideo-mcp send --answer "<the option\'s words>"');
+    return parts.join("\n\n");
+  }
   if (view.reply) parts.push(view.reply);
   else if (view.changes?.length) parts.push(`Done. Changes to the timeline:\n- ${view.changes.join("\n- ")}`);
   else parts.push("The backend finished without a reply, and the timeline did not change.");
   if (view.recovered) parts.push("(The connection dropped; the result was confirmed from the timeline.)");
+  if (view.credits_used !== undefined) {
+    parts.push(
+      `This turn cost ${view.credits_used_approximate ? "about " : ""}${view.credits_used} credits.`,
+    );
+  }
   if (view.timeline) parts.push(view.timeline);
   return parts.join("\n\n");
+}
+
+/** An option's number ("2") stands for its words; anything else is sent as written. */
+function answerWords(answer: string, questions: readonly AgentQuestion[]): string {
+  const options = questions.length === 1 ? (questions[0]?.options ?? []) : [];
+  const n = /^\d+$/.test(answer.trim()) ? Number(answer.trim()) : 0;
+  return n >= 1 && n <= options.length ? (options[n - 1] ?? answer) : answer;
+}
+
+/** Asks the person on the terminal (stderr, stdin); undefined when they give no answer. */
+async function promptAnswer(ctx: CommandContext, view: TurnView): Promise<string | undefined> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  try {
+    ctx.note(`NemoVideo's agent asks:\n${questionText(questionsOf(view))}`);
+    const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(PROMPT_MS)]);
+    const answer = (await rl.question("Your answer (empty to stop): ", { signal })).trim();
+    return answer === "" ? undefined : answer;
+  } catch {
+    return undefined;
+  } finally {
+    rl.close();
+  }
+}
+
+/** True when the person is at a terminal that can be asked. */
+function interactive(): boolean {
+  return process.stdin.isTTY === true && process.stderr.isTTY === true;
 }
 
 /**
@@ -65,29 +113,45 @@ function followTurn(ctx: CommandContext) {
  * Sends one message as a turn job and waits for it to end (no background mode in the CLI). Ctrl+C
  * cancels it: the stream is closed and the message is never re-sent.
  */
-async function runSend(ctx: CommandContext, message: string, waitSeconds: number | undefined) {
+async function runSend(
+  ctx: CommandContext,
+  message: string,
+  waitSeconds: number | undefined,
+  answer: string | undefined,
+) {
   const { jobs, sessions } = ctx.runtime;
   const follow = followTurn(ctx);
   try {
     const session = await sessions.resolve(undefined, ctx.signal);
-    ctx.progress.update("sending", "Sending your message to NemoVideo…");
-    const turn = await jobs.turns.start({
-      sessionId: session.sessionId,
-      message,
-      onUpdate: follow.onUpdate,
-    });
-    const onAbort = () => turn.cancel();
-    ctx.signal.addEventListener("abort", onAbort, { once: true });
-    if (ctx.signal.aborted) onAbort();
-    let view: TurnView;
-    try {
-      view =
-        waitSeconds === undefined || ctx.signal.aborted
-          ? await jobs.turns.final(turn.id)
-          : await jobs.turns.wait(turn.id, Math.ceil(waitSeconds * 1000), ctx.signal);
-      if (view.status === "running" && ctx.signal.aborted) view = await jobs.turns.final(turn.id);
-    } finally {
-      ctx.signal.removeEventListener("abort", onAbort);
+    const sendOne = async (text: string) => {
+      ctx.progress.update("sending", "Sending your message to NemoVideo…");
+      const turn = await jobs.turns.start({
+        sessionId: session.sessionId,
+        message: text,
+        onUpdate: follow.onUpdate,
+      });
+      const onAbort = () => turn.cancel();
+      ctx.signal.addEventListener("abort", onAbort, { once: true });
+      if (ctx.signal.aborted) onAbort();
+      try {
+        let view =
+          waitSeconds === undefined || ctx.signal.aborted
+            ? await jobs.turns.final(turn.id)
+            : await jobs.turns.wait(turn.id, Math.ceil(waitSeconds * 1000), ctx.signal);
+        if (view.status === "running" && ctx.signal.aborted) view = await jobs.turns.final(turn.id);
+        return { turn, view };
+      } finally {
+        ctx.signal.removeEventListener("abort", onAbort);
+      }
+    };
+    let { turn, view } = await sendOne(message);
+    let pending = answer;
+    // the agent's questions: --answer once, then the person at the terminal
+    for (let round = 0; view.status === "awaiting_input" && round < MAX_ANSWERS; round++) {
+      const given = pending ?? (interactive() ? await promptAnswer(ctx, view) : undefined);
+      pending = undefined;
+      if (given === undefined) break;
+      ({ turn, view } = await sendOne(answerWords(given, questionsOf(view))));
     }
     view = wordView(view, COMMAND_WORDS);
     if (view.status === "running") return { json: view, text: stillRunning(view) };
@@ -112,15 +176,21 @@ function waitFlag(value: string | undefined): number | undefined {
 }
 
 /**
- * `send "<message>" [--wait <seconds>]`: one turn of the backend agent. Past --wait the command ends
- * (exit 0) with the turn still running at NemoVideo: status "running" and its turn id.
+ * `send "<message>" [--wait <seconds>] [--answer <text>]`: one turn of the backend agent. Past --wait the
+ * command ends (exit 0) with the turn still running at NemoVideo: status "running" and its turn id. When the
+ * agent asks a question, --answer (or the person at a terminal) answers it in the same session; otherwise the
+ * question and its options are printed and `send --answer` answers later.
  */
 export const sendCommand: Command = {
   name: "send",
-  flags: ["wait"],
+  flags: ["wait", "answer"],
   prepare(args, values) {
     // unquoted words are one message: `send add background music` works like the quoted form
-    const message = args.join(" ").trim();
+    const words = args.join(" ").trim();
+    const answer = stringFlag(values, "answer");
+    // `send --answer <text>` alone answers the question the last turn of the session asked
+    const message = words === "" && answer !== undefined ? answer : words;
+    const then = words === "" ? undefined : answer;
     if (message === "") {
       throw new UsageError(
         "send needs a message.",
@@ -131,6 +201,6 @@ export const sendCommand: Command = {
       throw new UsageError(`The message is too long (${MAX_MESSAGE_CHARS} characters at most).`);
     }
     const waitSeconds = waitFlag(stringFlag(values, "wait"));
-    return (ctx) => runSend(ctx, message, waitSeconds);
+    return (ctx) => runSend(ctx, message, waitSeconds, then);
   },
 };

@@ -125,6 +125,30 @@ describe("nemovideo-mcp CLI subcommands (built dist/cli.js against the sandbox)"
     expect(exported.stdout).toMatch(/^URL: http/m);
   });
 
+  it("send prints the agent's question and options; send --answer answers it in the same session", async () => {
+    const w = await workspace("question");
+    const asked = await w.cli(["send", "add a voiceover and let me choose the voice"]);
+    expect(asked.code, asked.stderr).toBe(0);
+    expect(asked.stdout).toContain("Which voice should the voiceover use?");
+    expect(asked.stdout).toMatch(/1\. Warm female \(English\)\n\s+2\. Calm male \(English\)/);
+    expect(asked.stdout).toContain('send --answer "');
+    const answered = await w.json(["send", "--answer", "Calm male (English)"]);
+    expect(answered.code, answered.stderr).toBe(0);
+    expect(answered.doc).toMatchObject({
+      status: "completed",
+      activity: ["generate_voiceover"],
+      credits_used: 5,
+    });
+    // a message and its answer in one command: the option's number stands for its words
+    const both = await w.json(["send", "add a voiceover, ask me which voice", "--answer", "3"]);
+    expect(both.code, both.stderr).toBe(0);
+    expect(both.doc.status).toBe("completed");
+    const sent = sandbox.requests
+      .filter((r) => r.path === "/run_sse")
+      .map((r) => (r.body as { new_message: { parts: Array<{ text: string }> } }).new_message.parts[0]?.text);
+    expect(sent.slice(-2)).toEqual(["add a voiceover, ask me which voice", "Energetic narrator (English)"]);
+  });
+
   it("every subcommand's --json uses the MCP field names", async () => {
     const w = await workspace("json");
     const upload = await w.json(["upload", SAMPLE]);
