@@ -6,7 +6,7 @@ import type { SkillInfo } from "../skills.js";
 import type { ServerDeps } from "./context.js";
 import { registerPrompts } from "./prompts.js";
 import { registerResources } from "./resources.js";
-import { clientSupportsTasks, enableToolTasks, JobTaskStore } from "./tasks.js";
+import { clientSupportsTasks, enableToolTasks, JobTaskStore, markPlainToolCalls } from "./tasks.js";
 import { guardToolCalls } from "./tool-calls.js";
 import { registerTools } from "./tools/index.js";
 import { registerViews, UI_EXTENSION_ID } from "./views/apps.js";
@@ -46,6 +46,7 @@ export function createServer(deps: ServerDeps, skills: SkillInfo[] = [deps.skill
   );
   const tools = registerTools(server, deps);
   guardToolCalls(server, tools);
+  markPlainToolCalls(server);
   registerResources(server, deps, skills);
   registerViews(server, deps.config);
   registerPrompts(server, skills);
@@ -71,10 +72,7 @@ export function createServer(deps: ServerDeps, skills: SkillInfo[] = [deps.skill
     }
     // MCP tasks (protocol 2025-11-25) for clients that declare them; everyone else keeps bounded waits.
     if (clientSupportsTasks(server)) {
-      enableToolTasks(deps, taskStore, {
-        send_message: tools.get("send_message"),
-        export_video: tools.get("export_video"),
-      });
+      enableToolTasks(server, deps, taskStore, tools);
     }
   };
   server.server.setNotificationHandler(RootsListChangedNotificationSchema, async () => {

@@ -39,9 +39,30 @@ export class JobTaskStore extends InMemoryTaskStore {
 }
 
 type Args = Record<string, unknown>;
+type Extra = Parameters<ToolTaskHandler<Record<string, never>>["createTask"]>[1];
+type PlainHandler = (args: Args, extra: Extra) => Promise<CallToolResult>;
+
+/** Set on a tools/call's `extra` when the call is not task-augmented (the SDK then polls a task for it). */
+const PLAIN_CALL = Symbol("nemovideo.plainCall");
+
+/**
+ * Marks every tools/call that asks for no task, so that a task-capable tool keeps its bounded wait
+ * (wait_seconds, progress) for it instead of the SDK's unbounded polling of a task.
+ */
+export function markPlainToolCalls(server: McpServer): void {
+  type Handler = (request: { params?: Record<string, unknown> }, extra: object) => Promise<unknown>;
+  const handlers = (server.server as unknown as { _requestHandlers?: Map<string, Handler> })._requestHandlers;
+  const inner = handlers?.get("tools/call");
+  if (!handlers || !inner) return;
+  handlers.set("tools/call", (request, extra) => {
+    if (request.params?.task === undefined) Object.assign(extra, { [PLAIN_CALL]: true });
+    return inner(request, extra);
+  });
+}
 
 function handler(
   store: JobTaskStore,
+  plain: PlainHandler,
   start: (
     args: Args,
     signal: AbortSignal,
@@ -53,6 +74,13 @@ function handler(
 ): ToolTaskHandler<Record<string, never>> {
   return {
     createTask: async (args, extra) => {
+      if ((extra as unknown as Record<symbol, unknown>)[PLAIN_CALL]) {
+        // A plain call: the tool's own bounded wait; the SDK finds its task already finished.
+        const result = await plain(args as Args, extra);
+        const task = await extra.taskStore.createTask({ ttl: TASK_TTL_MS, pollInterval: POLL_INTERVAL_MS });
+        await extra.taskStore.storeTaskResult(task.taskId, result.isError ? "failed" : "completed", result);
+        return { task: (await extra.taskStore.getTask(task.taskId)) ?? task };
+      }
       const task = await extra.taskStore.createTask({
         ttl: extra.taskRequestedTtl ?? TASK_TTL_MS,
         pollInterval: POLL_INTERVAL_MS,
@@ -60,18 +88,25 @@ function handler(
       const setStatus = (message: string) => {
         void extra.taskStore.updateTaskStatus(task.taskId, "working", message).catch(() => {});
       };
-      let job: Awaited<ReturnType<typeof start>>;
+      // The task outlives this request: its work follows tasks/cancel, not the request's signal.
+      const controller = new AbortController();
+      let job: Awaited<ReturnType<typeof start>> | undefined;
+      store.whenCancelled(task.taskId, () => {
+        controller.abort();
+        job?.cancel();
+      });
       try {
-        // The task outlives this request, so its work must not follow the request's signal.
-        job = await start(args as Args, new AbortController().signal, setStatus);
+        job = await start(args as Args, controller.signal, setStatus);
       } catch (err) {
-        await extra.taskStore.storeTaskResult(task.taskId, "failed", {
-          content: [{ type: "text", text: errorText(err) }],
-          isError: true,
-        });
+        await extra.taskStore
+          .storeTaskResult(task.taskId, "failed", {
+            content: [{ type: "text", text: errorText(err) }],
+            isError: true,
+          })
+          .catch(() => {}); // cancelled meanwhile: nothing to store
         return { task };
       }
-      store.whenCancelled(task.taskId, job.cancel);
+      if (controller.signal.aborted) job.cancel();
       void job.finished.then(async (result) => {
         await extra.taskStore
           .storeTaskResult(task.taskId, result.isError ? "failed" : "completed", result)
@@ -94,18 +129,32 @@ function handler(
  * (tools/call with `task`), backed by the same background jobs as the bounded-wait path.
  */
 export function enableToolTasks(
+  server: McpServer,
   deps: ServerDeps,
   store: JobTaskStore,
-  tools: { send_message?: RegisteredTool | undefined; export_video?: RegisteredTool | undefined },
+  tools: Map<string, RegisteredTool>,
 ): void {
-  const asTask = (tool: RegisteredTool | undefined, taskHandler: ToolTaskHandler<Record<string, never>>) => {
+  // Registered again the SDK's way (registerToolTask), keeping the tool's description, schemas and _meta.
+  const asTask = (name: string, make: (plain: PlainHandler) => ToolTaskHandler<Record<string, never>>) => {
+    const tool = tools.get(name);
     if (!tool) return;
-    tool.execution = { taskSupport: "optional" };
-    tool.handler = taskHandler as unknown as RegisteredTool["handler"];
+    const plain = tool.handler as unknown as PlainHandler;
+    tool.remove();
+    const config = {
+      inputSchema: tool.inputSchema as unknown as Record<string, never>,
+      execution: { taskSupport: "optional" as const },
+      ...(tool.title !== undefined ? { title: tool.title } : {}),
+      ...(tool.description !== undefined ? { description: tool.description } : {}),
+      ...(tool.outputSchema !== undefined
+        ? { outputSchema: tool.outputSchema as unknown as Record<string, never> }
+        : {}),
+      ...(tool.annotations !== undefined ? { annotations: tool.annotations } : {}),
+      ...(tool._meta !== undefined ? { _meta: tool._meta } : {}),
+    };
+    tools.set(name, server.experimental.tasks.registerToolTask(name, config, make(plain)));
   };
-  asTask(
-    tools.send_message,
-    handler(store, async (args, signal, status) => {
+  asTask("send_message", (plain) =>
+    handler(store, plain, async (args, signal, status) => {
       const turn = await startTurnJob(
         deps,
         { session_id: args.session_id as string | undefined, message: String(args.message) },
@@ -121,9 +170,8 @@ export function enableToolTasks(
       };
     }),
   );
-  asTask(
-    tools.export_video,
-    handler(store, async (args, signal, status) => {
+  asTask("export_video", (plain) =>
+    handler(store, plain, async (args, signal, status) => {
       let last = -1;
       const listener = (p: RenderProgress) => {
         const pct = Math.round(p.percent ?? 0);

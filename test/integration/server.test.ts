@@ -302,6 +302,38 @@ describe("MCP tasks (protocol 2025-11-25)", () => {
     expect(mem.sandbox.state.runSseRequests).toBe(1);
   });
 
+  it("keeps bounded waits and progress on a plain tools/call from a client that declares tasks", async () => {
+    mem = await startMemoryServer({
+      clientCapabilities: { capabilities: { tasks: { list: {}, cancel: {} } } },
+    });
+    const { tools } = await mem.client.listTools();
+    expect(tools.find((t) => t.name === "send_message")?.execution?.taskSupport).toBe("optional");
+    mem.sandbox.scriptTurn({ steps: [{ heartbeat: true }, { wait: 3_000 }] });
+    const progress: string[] = [];
+    const startedAt = Date.now();
+    const started = sc(
+      await mem.client.callTool(
+        { name: "send_message", arguments: { message: "hi", wait_seconds: 0.3 } },
+        undefined,
+        {
+          onprogress: (p) => progress.push(p.message ?? ""),
+        },
+      ),
+    );
+    // the tool's own wait (0.3 s), not the SDK's polling of a task until the turn ends
+    expect(started.status).toBe("running");
+    expect(Date.now() - startedAt).toBeLessThan(2_500);
+    expect(progress).toContain("NemoVideo is working on your message…");
+    const done = sc(
+      await mem.client.callTool({
+        name: "get_turn",
+        arguments: { turn_id: started.turn_id, wait_seconds: 30 },
+      }),
+    );
+    expect(done.status).toBe("completed");
+    expect(mem.sandbox.state.runSseRequests).toBe(1);
+  });
+
   it("keeps the bounded-wait path for clients without tasks support", async () => {
     mem = await startMemoryServer();
     const { tools } = await mem.client.listTools();
