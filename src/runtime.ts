@@ -1,6 +1,8 @@
+import { join } from "node:path";
 import { NemoClient } from "./client/client.js";
 import { Sessions } from "./client/sessions.js";
 import { StateStore } from "./client/store.js";
+import { removeStaleTempFiles } from "./client/temp-files.js";
 import type { Config } from "./config.js";
 import type { Logger } from "./log.js";
 import type { ServerDeps } from "./server/context.js";
@@ -11,6 +13,8 @@ import { listBundledSkills, resolveSkill, type SkillInfo } from "./skills.js";
 import { packageVersion } from "./version.js";
 
 const JOB_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
+/** A temp file untouched this long belongs to no live download or write. */
+const STALE_TEMP_MS = 10 * 60 * 1000;
 
 /** Everything a server or a CLI command needs, wired from one configuration. */
 export interface Runtime extends ServerDeps {
@@ -44,6 +48,13 @@ export async function createRuntime(
   const store = new StateStore(config.stateDir, (message) => logger.warn(message));
   // Background-job records older than 30 days are of no use to anyone; tidy them in passing.
   void store.pruneJobs(JOB_RETENTION_MS).catch(() => {});
+  // A process killed mid-download or mid-write leaves its temp file behind: tidy what is clearly stale.
+  void removeStaleTempFiles([config.outputDir, config.stateDir, join(config.stateDir, "jobs")], STALE_TEMP_MS)
+    .then((removed) => {
+      if (removed.length > 0)
+        logger.info(`Removed ${removed.length} stale temp file(s): ${removed.join(", ")}`);
+    })
+    .catch(() => {});
   const client = new NemoClient({
     config,
     skill: { name: skill.name, version: skill.version, platform: skill.platform },

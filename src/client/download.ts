@@ -46,7 +46,8 @@ const MAX_REDIRECTS = 5;
 const PROGRESS_STEP_BYTES = 256 * 1024;
 /** A download that receives nothing for this long counts as stalled. */
 const IDLE_TIMEOUT_MS = 60_000;
-const MAX_NAME_BYTES = 240;
+/** 255 bytes (the usual file-name limit) minus the temp suffix `.<name>.<12 hex>.part`. */
+const MAX_NAME_BYTES = 255 - 19;
 const MAX_NUMBERED_NAMES = 1000;
 /** Primary-URL failures after which the API's own download endpoint is tried. */
 const FALLBACK_STATUS = new Set([403, 404, 410]);
@@ -219,6 +220,41 @@ async function placeWithoutOverwrite(temp: string, dir: string, name: string): P
     `Too many files named like ${name} in ${dir}.`,
     "Pass another file_name or output_dir.",
   );
+}
+
+/**
+ * Checks, before a render is submitted, that its download can be saved: a plain file name that fits
+ * (with the temp suffix), and an output folder that is (or can be made) a writable directory.
+ */
+export async function checkOutputTarget(outputDir: string, fileName: string | undefined): Promise<void> {
+  exportFileName(fileName, "render_0000000000000");
+  const dir = resolve(outputDir);
+  const next = "Pass a writable output_dir (or set NEMO_OUTPUT_DIR) before exporting.";
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? "error";
+    const what =
+      code === "EEXIST" || code === "ENOTDIR" ? "is a file, not a folder" : `cannot be created (${code})`;
+    throw new InvalidInputError(`The output folder ${dir} ${what}; nothing was rendered.`, next, {
+      cause: err,
+    });
+  }
+  const probe = join(dir, `.nemovideo-check-${randomBytes(6).toString("hex")}.part`);
+  try {
+    await (await open(probe, "wx", 0o600)).close();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? "error";
+    throw new InvalidInputError(
+      `Cannot write to the output folder ${dir} (${code}); nothing was rendered.`,
+      next,
+      {
+        cause: err,
+      },
+    );
+  } finally {
+    await rm(probe, { force: true }).catch(() => {});
+  }
 }
 
 /**

@@ -213,6 +213,11 @@ export class ExportJob {
   }
 
   private async render(): Promise<RenderOutcome> {
+    if (this.request.outputDir !== "") {
+      // a folder or file name that cannot take the video is found now, not after a render was made
+      const { checkOutputTarget } = await import("../client/download.js");
+      await checkOutputTarget(this.request.outputDir, this.request.fileName);
+    }
     const { exportSession } = await renderModule();
     return exportSession(this.options.client, this.request.sessionId, {
       intervalMs: this.options.renderPollMs,

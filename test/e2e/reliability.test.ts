@@ -3,7 +3,7 @@
  * files, secrets echoed by a hostile backend, oversized replies and streams, slow downloads. Each case
  * reproduces one finding of issue 10 against the sandbox (or a small hostile loopback server).
  */
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
@@ -318,5 +318,49 @@ describe("exports that can be picked up again", () => {
       expect(h.requestsTo(/^\/api\/render\/proxy\/lambda$/)).toBe(1);
       expect(await h.tempFiles()).toEqual([]);
     });
+  });
+});
+
+describe("checked before a render is made", () => {
+  it("an output folder that is a file, or a file name too long with the temp suffix, is refused before submitting", async ({
+    expect,
+  }) => {
+    await withFaultServer(async (h) => {
+      const created = await h.call("create_session");
+      h.sandbox.state.setDraft(sc(created).session_id as string, BGM_DRAFT);
+      const file = join(h.dir, "not-a-folder");
+      await writeFile(file, "x");
+      const r = await h.call("export_video", { output_dir: file, wait_seconds: 20 });
+      expect(r.isError).toBe(true);
+      expect(resultText(r)).toMatch(/is a file, not a folder; nothing was rendered/);
+      const long = await h.call("export_video", { file_name: `${"视".repeat(78)}.mp4`, wait_seconds: 20 });
+      expect(long.isError).toBe(true);
+      expect(resultText(long)).toMatch(/file_name is too long/);
+      expect(h.requestsTo(/^\/api\/render\/proxy\/lambda$/)).toBe(0);
+      const fits = await h.call("export_video", { file_name: `${"视".repeat(77)}.mp4`, wait_seconds: 20 });
+      expect(sc(fits).status, resultText(fits)).toBe("completed");
+    });
+  });
+
+  it("stale temp files of a killed process are removed at start; fresh ones are left alone", async ({
+    expect,
+  }) => {
+    const out = await mkdtemp(join(tmpdir(), "nemo-out-"));
+    const stale = join(out, ".clip.mp4.0123456789ab.part");
+    const fresh = join(out, ".other.mp4.ba9876543210.part");
+    const mine = join(out, "keep.part");
+    for (const f of [stale, fresh, mine]) await writeFile(f, "partial");
+    const old = new Date(Date.now() - 60 * 60 * 1000);
+    await utimes(stale, old, old);
+    await utimes(mine, old, old);
+    try {
+      await withFaultServer({ env: { NEMO_OUTPUT_DIR: out } }, async () => {
+        const gone = async () => !(await readdir(out)).includes(".clip.mp4.0123456789ab.part");
+        for (let i = 0; i < 100 && !(await gone()); i++) await new Promise((r) => setTimeout(r, 20));
+        expect((await readdir(out)).sort()).toEqual([".other.mp4.ba9876543210.part", "keep.part"]);
+      });
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
   });
 });
