@@ -2,6 +2,7 @@ import { addSecret } from "../log.js";
 import { currentUser } from "../request-context.js";
 import { AuthError, MissingClientIdError, RateLimitError } from "./errors.js";
 import { sleep, waitShared } from "./poll.js";
+import { rateLimitDelay } from "./retry.js";
 import type { AnonymousToken } from "./schemas.js";
 import type { StateStore } from "./store.js";
 
@@ -134,7 +135,7 @@ export class TokenProvider {
       return await this.options.requestToken(clientId, signal);
     } catch (err) {
       if (!(err instanceof RateLimitError)) throw err;
-      await sleep(this.options.retry429Ms, signal);
+      await sleep(rateLimitDelay(err, this.options.retry429Ms), signal);
       this.requests++;
       return this.options.requestToken(clientId, signal);
     }

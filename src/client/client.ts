@@ -18,6 +18,7 @@ import {
   TimeoutError,
 } from "./errors.js";
 import { sleep } from "./poll.js";
+import { parseRetryAfter, rateLimitDelay } from "./retry.js";
 import { AnonymousTokenSchema, ErrorBodySchema } from "./schemas.js";
 import type { StateStore } from "./store.js";
 
@@ -226,8 +227,9 @@ export class NemoClient {
         }
         if (err instanceof RateLimitError && options.retryRateLimit !== false && !rateRetried) {
           rateRetried = true;
-          this.logger.warn(`Rate limited (HTTP 429); retrying once in ${this.options.config.retry429Ms} ms.`);
-          await sleep(this.options.config.retry429Ms, options.signal);
+          const delay = rateLimitDelay(err, this.options.config.retry429Ms);
+          this.logger.warn(`Rate limited (HTTP 429); retrying once in ${delay} ms.`);
+          await sleep(delay, options.signal);
           continue;
         }
         const transient =
@@ -343,7 +345,11 @@ export class NemoClient {
     try {
       json = text.trim() === "" ? {} : JSON.parse(text);
     } catch (err) {
-      if (res.statusCode >= 400) throw NemoError.fromResponse(res.statusCode, {}, this.errorContext());
+      if (res.statusCode >= 400) {
+        const error = NemoError.fromResponse(res.statusCode, {}, this.errorContext());
+        if (error instanceof RateLimitError) error.retryAfterMs = parseRetryAfter(res.headers["retry-after"]);
+        throw error;
+      }
       throw new MalformedResponseError(
         "NemoVideo sent a response that is not valid JSON.",
         "Try again in a moment; if it keeps happening, the backend may be having trouble.",
@@ -353,6 +359,7 @@ export class NemoClient {
     const decoded = decodeEnvelope(res.statusCode, json);
     if (decoded.ok) return decoded.data;
     const error = NemoError.fromResponse(res.statusCode, decoded.failure, this.errorContext());
+    if (error instanceof RateLimitError) error.retryAfterMs = parseRetryAfter(res.headers["retry-after"]);
     this.logger.debug("NemoVideo returned an error", {
       status: res.statusCode,
       code: decoded.failure.code,
@@ -396,11 +403,13 @@ export class NemoClient {
       schema: AnonymousTokenSchema,
     }).catch((err: unknown) => {
       if (err instanceof RateLimitError) {
-        throw new RateLimitError(
+        const limited = new RateLimitError(
           "NemoVideo rate limit (HTTP 429) on the anonymous token: one is issued per client every 7 days.",
           "Wait a minute and try again, or set NEMO_TOKEN to a token from your NemoVideo account.",
           { status: 429, code: err.code, cause: err },
         );
+        limited.retryAfterMs = err.retryAfterMs;
+        throw limited;
       }
       // on the token call (no body) a 400 can only be about X-Client-Id
       if (err instanceof NemoError && err.status === 400 && !(err instanceof MissingClientIdError)) {

@@ -28,6 +28,8 @@ export type NemoErrorKind =
 
 const CODE_LABEL: Record<number, string> = {
   1001: "invalid or expired token",
+  1010: "invalid or expired token",
+  1011: "invalid or expired token",
   1002: "session not found",
   2001: "no credits",
   4001: "unsupported file",
@@ -75,13 +77,14 @@ export class NemoError extends Error {
   ): NemoError {
     const code = body?.code;
     const detail = cleanDetail(body?.message);
-    if (code === 1001 || (status === 401 && code === undefined)) {
+    // 1010 and 1011 are token errors too (NemoVideo's own CLI treats them so)
+    if (code === 1001 || code === 1010 || code === 1011 || (status === 401 && code === undefined)) {
       return new AuthError(
-        `NemoVideo error 1001 (${CODE_LABEL[1001]})${detail}.`,
+        `NemoVideo error ${code ?? 1001} (${CODE_LABEL[1001]})${detail}.`,
         context.userToken
           ? "Your NEMO_TOKEN was rejected: set a valid token (tokens last 7 days) or unset NEMO_TOKEN to use a free anonymous one."
           : "A new anonymous token is needed; try again.",
-        { code: 1001, status },
+        { code: code ?? 1001, status },
       );
     }
     if (code === 1002) return new SessionNotFoundError(detail, { status });
@@ -181,7 +184,10 @@ export class FileTooLargeError extends classFor("file_too_large", "FileTooLargeE
 /** HTTP 402: a plan issue that blocks export; not credits. */
 export class PlanRequiredError extends classFor("plan_required", "PlanRequiredError") {}
 /** HTTP 429 after the single retry. */
-export class RateLimitError extends classFor("rate_limited", "RateLimitError") {}
+export class RateLimitError extends classFor("rate_limited", "RateLimitError") {
+  /** How long the backend asked to wait (Retry-After), when it said. */
+  retryAfterMs: number | undefined;
+}
 /** HTTP 5xx. */
 export class ServerError extends classFor("server", "ServerError") {}
 /** Any other backend code. */
