@@ -51,6 +51,7 @@ export async function applyFault(
     case "http": {
       const body = kind.body ?? STATUS_CODES[kind.status] ?? "error";
       const type = looksLikeJson(body) ? "application/json; charset=utf-8" : "text/plain; charset=utf-8";
+      for (const [name, value] of Object.entries(kind.headers ?? {})) ctx.res.setHeader(name, value);
       sendText(ctx, kind.status, body, type);
       return true;
     }

@@ -63,8 +63,8 @@ export type EndpointName =
 export type FaultKind =
   /** JSON envelope `{"code":N,"message":...}` with HTTP `status` (default 200). */
   | { type: "code"; code: number; status?: number; message?: string }
-  /** Plain HTTP error; the body defaults to the reason phrase as text/plain. */
-  | { type: "http"; status: number; body?: string }
+  /** Plain HTTP error; the body defaults to the reason phrase as text/plain; `headers` are added (Retry-After). */
+  | { type: "http"; status: number; body?: string; headers?: Record<string, string> }
   /** Destroy the socket without a response. */
   | { type: "reset" }
   /** Wait, then handle normally. */

@@ -164,3 +164,24 @@ describe("a turn that survives kill -9 (stdio)", () => {
     }
   });
 });
+
+describe("token codes from NemoVideo's own CLI (stdio)", () => {
+  it("1010 → a new anonymous token, and the call is retried once", async () => {
+    const child = await startChild();
+    try {
+      const first = await child.client.callTool({ name: "get_credits", arguments: {} });
+      expect(first.isError, text(first)).toBeFalsy();
+      const token0 = JSON.parse(await readFile(join(child.stateDir, "token.json"), "utf8"));
+      child.sandbox.inject({ endpoint: "credits", kind: { type: "code", code: 1010 } });
+      const again = await child.client.callTool({ name: "get_credits", arguments: {} });
+      expect(again.isError, text(again)).toBeFalsy();
+      expect(structured(again).available).toBe(100);
+      expect(child.sandbox.state.tokenRequests).toBe(2);
+      expect(child.sandbox.requests.filter((r) => r.path === "/api/credits/balance/simple")).toHaveLength(3);
+      const token1 = JSON.parse(await readFile(join(child.stateDir, "token.json"), "utf8"));
+      expect(JSON.stringify(token1)).not.toBe(JSON.stringify(token0));
+    } finally {
+      await stopChild(child);
+    }
+  });
+});

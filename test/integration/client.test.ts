@@ -234,6 +234,20 @@ describe("1001: invalid or expired token", () => {
     expect(requestsTo(TOKEN)).toHaveLength(2);
   });
 
+  it.each([1010, 1011])("%i is a token error too: a new anonymous token and one retry", async (code) => {
+    const { client } = await makeClient();
+    await fetchCredits(client);
+    fault("credits", { type: "code", code, status: 200 });
+    expect(await fetchCredits(client)).toMatchObject({ available: 100 });
+    expect(requestsTo(TOKEN)).toHaveLength(2);
+    expect(requestsTo(CREDITS)).toHaveLength(3);
+    fault("credits", { type: "code", code }, 2);
+    const err = await failure(fetchCredits(client));
+    expect(err).toBeInstanceOf(AuthError);
+    expect(err.code).toBe(code);
+    expect(err.userMessage).toContain(`NemoVideo error ${code}`);
+  });
+
   it("1001 inside an HTTP 200 body is handled the same way", async () => {
     const { client } = await makeClient();
     fault("credits", { type: "code", code: 1001, status: 200 });
@@ -374,6 +388,18 @@ describe("HTTP 429: rate limit", () => {
     const [, limited, retried] = requestsTo(CREDITS);
     expect(requestsTo(CREDITS)).toHaveLength(3);
     expect((retried?.at ?? 0) - (limited?.at ?? 0)).toBeGreaterThanOrEqual(55);
+  });
+
+  it("honours Retry-After (seconds or a date) instead of retry429Ms", async () => {
+    // retry429Ms of 10 minutes: only Retry-After can make the retry come in time
+    const { client } = await makeClient({ retry429Ms: 600_000 });
+    await fetchCredits(client);
+    fault("credits", { type: "http", status: 429, headers: { "retry-after": "0" } });
+    expect(await fetchCredits(client)).toMatchObject({ available: 100 });
+    const past = new Date(Date.now() - 5_000).toUTCString();
+    fault("credits", { type: "http", status: 429, headers: { "retry-after": past } });
+    expect(await fetchCredits(client)).toMatchObject({ available: 100 });
+    expect(requestsTo(CREDITS)).toHaveLength(5);
   });
 
   it("twice in a row: RateLimitError with a clear message after exactly one retry", async () => {
