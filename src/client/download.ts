@@ -40,7 +40,14 @@ export interface DownloadOptions {
   fileName?: string | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ((progress: DownloadProgress) => void) | undefined;
+  /** Least a download must receive per window, else it fails as stalled (default 16 KiB per 30 s). */
+  minRate?: { bytes: number; windowMs: number } | undefined;
 }
+
+/** The contract's minimum rate: less than 16 KiB in any 30 s window fails as stalled. */
+const MIN_RATE = { bytes: 16 * 1024, windowMs: 30_000 };
+/** Most a download without an announced size may bring (a render is at most a few hundred MB). */
+const MAX_UNSIZED_BYTES = 4 * 1024 * 1024 * 1024;
 
 const MAX_REDIRECTS = 5;
 const PROGRESS_STEP_BYTES = 256 * 1024;
@@ -353,6 +360,17 @@ export async function downloadRender(
     );
   }
   let placed = false;
+  // A trickle never ends on its own: fail when a window brings less than the minimum, or too many bytes come.
+  const rate = opts.minRate ?? MIN_RATE;
+  const stalled = new AbortController();
+  let windowStart = 0;
+  const rateTimer = setInterval(() => {
+    const tooMuch = totalBytes === undefined && received > MAX_UNSIZED_BYTES;
+    if (received - windowStart < rate.bytes || tooMuch) stalled.abort();
+    windowStart = received;
+  }, rate.windowMs);
+  rateTimer.unref();
+  const pipeSignal = signal ? AbortSignal.any([signal, stalled.signal]) : stalled.signal;
   try {
     report(true);
     try {
@@ -360,10 +378,17 @@ export async function downloadRender(
         res.body,
         counter,
         createWriteStream("", { fd: handle, highWaterMark: WRITE_BUFFER_BYTES }),
-        signal ? { signal } : {},
+        { signal: pipeSignal },
       );
     } catch (err) {
       if (signal?.aborted) throw new CancelledError("Download cancelled.", undefined, { cause: err });
+      if (stalled.signal.aborted) {
+        throw failed(
+          renderId,
+          `The download of render ${renderId} stalled: less than ${Math.round(rate.bytes / 1024)} KiB arrived in ${rate.windowMs >= 1000 ? `${Math.round(rate.windowMs / 1000)} s` : `${rate.windowMs} ms`} (${received} bytes so far).`,
+          err,
+        );
+      }
       if (err instanceof NemoError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
       if (code && /^E[A-Z]+$/.test(code) && code !== "ECONNRESET" && code !== "EPIPE") {
@@ -400,6 +425,7 @@ export async function downloadRender(
     client.logger.info(`Saved render ${renderId} to ${file} (${received} bytes).`);
     return { file, bytes: received };
   } finally {
+    clearInterval(rateTimer);
     if (!res.body.destroyed) discard(res.body);
     if (!placed) {
       await handle.close().catch(() => {});

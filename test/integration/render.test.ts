@@ -507,3 +507,34 @@ describe("downloads from addresses the backend hands out (SSRF)", () => {
     }
   });
 });
+
+describe("a trickling download", () => {
+  it("fails as stalled when a window brings less than the minimum rate, leaving no temp file", async () => {
+    let timer: NodeJS.Timeout | undefined;
+    const trickle: Server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "video/mp4", "content-length": String(1024 * 1024) });
+      res.write(Buffer.alloc(4096));
+      timer = setInterval(() => res.write(Buffer.alloc(1)), 50);
+      res.on("close", () => clearInterval(timer));
+    });
+    await new Promise<void>((r) => trickle.listen(0, "127.0.0.1", r));
+    const port = (trickle.address() as AddressInfo).port;
+    const local = await makeClient(sandbox.url);
+    const dir = await mkdtemp(join(tmpdir(), "nemo-trickle-"));
+    try {
+      const err = await downloadRender(
+        local,
+        { renderId: "r_slow", url: `http://127.0.0.1:${port}/v.mp4` },
+        { outputDir: dir, minRate: { bytes: 1024, windowMs: 300 } },
+      ).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DownloadFailedError);
+      expect((err as Error).message).toMatch(/stalled: less than 1 KiB arrived in 300 ms/);
+      expect(await readdir(dir)).toEqual([]);
+    } finally {
+      clearInterval(timer);
+      trickle.closeAllConnections();
+      await new Promise<void>((r) => trickle.close(() => r()));
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
