@@ -1,7 +1,8 @@
+import { isInside, mb } from "./paths.js";
 import { randomBytes } from "node:crypto";
 import { constants as fsConstants, createReadStream } from "node:fs";
 import { access, type FileHandle, open, realpath, stat } from "node:fs/promises";
-import { basename, extname, isAbsolute, relative, resolve, sep } from "node:path";
+import { basename, extname, resolve } from "node:path";
 import { Readable } from "node:stream";
 import { type NemoClient, pathSegment } from "./client.js";
 import { mediaTypeOf } from "./formats.js";
@@ -102,13 +103,7 @@ function formatList(): string {
 }
 
 function megabytes(bytes: number): string {
-  const mb = bytes / (1024 * 1024);
-  return `${mb >= 10 ? Math.round(mb) : mb.toFixed(1)} MB`;
-}
-
-function isInside(root: string, target: string): boolean {
-  const rel = relative(root, target);
-  return rel === "" || (!isAbsolute(rel) && rel.split(sep)[0] !== "..");
+  return `${mb(bytes)} MB`;
 }
 
 async function realRoots(roots: string[]): Promise<string[]> {

@@ -10,7 +10,7 @@ import {
   stringFlag,
 } from "./context.js";
 import { COMMAND_WORDS } from "./output.js";
-import { mb } from "./progress.js";
+import { mb } from "../client/paths.js";
 
 function showProgress(ctx: CommandContext) {
   return (p: RenderProgress) => {

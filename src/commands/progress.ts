@@ -65,12 +65,6 @@ function fitWidth(message: string, columns: number): string {
   return message.length <= width ? message : `${message.slice(0, width - 1)}…`;
 }
 
-/** Bytes as MB with one decimal under 10 MB: 1572864 → "1.5". */
-export function mb(bytes: number): string {
-  const value = bytes / (1024 * 1024);
-  return value >= 10 ? value.toFixed(0) : value.toFixed(1);
-}
-
 /** 125000 → "2 min 5 s", 4000 → "4 s". */
 export function elapsed(ms: number): string {
   const total = Math.round(ms / 1000);

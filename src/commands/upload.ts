@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { checkLocalFile, type UploadedMedia, uploadFiles, uploadUrls } from "../client/upload.js";
 import { readEnv } from "../config.js";
 import { type Command, type CommandContext, UsageError } from "./context.js";
-import { mb } from "./progress.js";
+import { mb } from "../client/paths.js";
 
 const URL_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 

@@ -1,17 +1,12 @@
+import { isInside } from "../client/paths.js";
 import { realpath } from "node:fs/promises";
-import { isAbsolute, relative, resolve, sep } from "node:path";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { InvalidInputError } from "../client/errors.js";
 import type { Logger } from "../log.js";
 
 /** Lists the client's MCP roots (file:// URIs), or undefined when the client offers none. */
 export type RootsSource = () => Promise<string[] | undefined>;
-
-/** True when `child` is `parent` or inside it (both absolute, already resolved). */
-export function isInside(parent: string, child: string): boolean {
-  const rel = relative(parent, child);
-  return rel === "" || (!rel.startsWith(`..${sep}`) && rel !== ".." && !isAbsolute(rel));
-}
 
 /** Hosted mode: the server's disk is not the user's; local paths and downloads only where configured. */
 export interface HostedFiles {

@@ -1,3 +1,4 @@
+import { mb } from "../client/paths.js";
 import type { ServerNotification } from "@modelcontextprotocol/sdk/types.js";
 
 /** What a tool handler receives from the SDK that progress reporting needs. */
@@ -49,12 +50,6 @@ export class ProgressReporter {
     if (total !== undefined && total >= value) params.total = total;
     this.extra.sendNotification({ method: "notifications/progress", params }).catch(() => {});
   }
-}
-
-/** Formats a byte count as MB with one decimal for progress messages. */
-export function mb(bytes: number): string {
-  const v = bytes / (1024 * 1024);
-  return v >= 10 ? v.toFixed(0) : v.toFixed(1);
 }
 
 /** "120/480 MB" for progress messages; KB when the whole is under 1 MB. */

@@ -5,7 +5,8 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { RenderProgress } from "../../client/render.js";
 import { type ExportView, wordView } from "../../jobs/views.js";
 import { TOOL_WORDS } from "../wording.js";
-import { mb, type ProgressExtra, ProgressReporter, sizeOf } from "../progress.js";
+import { mb } from "../../client/paths.js";
+import { type ProgressExtra, ProgressReporter, sizeOf } from "../progress.js";
 import { ok } from "./common.js";
 
 /** Turns an ExportView into the tool result, with the downloaded MP4 as a resource_link. */
