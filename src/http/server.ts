@@ -140,7 +140,8 @@ export async function startHttpFace(options: HttpFaceOptions): Promise<HttpFace>
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? "/").split("?")[0];
     if (path === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
-      sendJson(res, 200, {
+      // A stopping instance fails its health check, so a load balancer stops sending it requests.
+      sendJson(res, stopping ? 503 : 200, {
         status: stopping ? "stopping" : "ok",
         version: options.version,
         store: options.store,

@@ -138,6 +138,9 @@ describe("Streamable HTTP: files, auth modes and shutdown", () => {
     const exited = new Promise<number | null>((resolve) => instance.child.once("exit", resolve));
     instance.child.kill("SIGTERM");
     const answer = structured(await waiting);
+    // (a load balancer sees it failing its health check meanwhile, unless it has already closed)
+    const health = await fetch(`${instance.url}/healthz`).catch(() => undefined);
+    if (health) expect(health.status).toBe(503);
     expect(answer).toMatchObject({ status: "running", turn_id: started.turn_id });
     expect(await exited).toBe(0);
     expect(Date.now() - stoppedAt).toBeLessThan(5_000);
