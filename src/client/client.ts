@@ -156,6 +156,11 @@ export class NemoClient {
     return this.options.skill;
   }
 
+  /** NEMO_REQUEST_TIMEOUT_MS: the limit of one ordinary request (and of the answer to a sent upload). */
+  get requestTimeoutMs(): number {
+    return this.options.config.requestTimeoutMs;
+  }
+
   get store(): StateStore {
     return this.options.store;
   }

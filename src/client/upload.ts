@@ -4,6 +4,7 @@ import { constants as fsConstants, createReadStream } from "node:fs";
 import { access, type FileHandle, open, realpath, stat } from "node:fs/promises";
 import { basename, extname, resolve } from "node:path";
 import { Readable } from "node:stream";
+import { act } from "./actions.js";
 import { type NemoClient, pathSegment } from "./client.js";
 import { mediaTypeOf } from "./formats.js";
 import {
@@ -12,6 +13,7 @@ import {
   FileTooLargeError,
   InvalidInputError,
   MAX_UPLOAD_BYTES,
+  TimeoutError,
   UnsupportedFileError,
 } from "./errors.js";
 import { throwIfAborted } from "./poll.js";
@@ -397,6 +399,10 @@ export async function uploadFiles(
   throwIfAborted(signal);
 
   const bodies = new Set<Readable>();
+  // Once the whole body is sent, NemoVideo must answer within NEMO_REQUEST_TIMEOUT_MS.
+  const unanswered = new AbortController();
+  let answerTimer: NodeJS.Timeout | undefined;
+  const callSignal = signal ? AbortSignal.any([signal, unanswered.signal]) : unanswered.signal;
   const abort = () => {
     for (const body of bodies) body.destroy(new CancelledError("Cancelled."));
   };
@@ -419,6 +425,10 @@ export async function uploadFiles(
         for (const previous of bodies) previous.destroy();
         const body = multipartBody(checked, layout, meter);
         body.on("error", () => {}); // surfaces through the request; destroying it must not crash the process
+        body.on("end", () => {
+          clearTimeout(answerTimer);
+          answerTimer = setTimeout(() => unanswered.abort(), client.requestTimeoutMs);
+        });
         bodies.add(body);
         return {
           body,
@@ -426,7 +436,7 @@ export async function uploadFiles(
         };
       },
       schema: UploadResponseSchema,
-      signal,
+      signal: callSignal,
       timeoutMs: UPLOAD_TIMEOUT_MS,
     });
     meter.finish();
@@ -437,8 +447,16 @@ export async function uploadFiles(
     if (signal?.aborted && !(err instanceof CancelledError)) {
       throw new CancelledError("Upload cancelled.", undefined, { cause: err });
     }
+    if (unanswered.signal.aborted && !signal?.aborted) {
+      throw new TimeoutError(
+        `NemoVideo did not answer within ${client.requestTimeoutMs >= 1000 ? `${Math.round(client.requestTimeoutMs / 1000)} s` : `${client.requestTimeoutMs} ms`} after the upload was sent.`,
+        `Check the session with ${act("check_state")} to see whether the file arrived before uploading it again.`,
+        { cause: err },
+      );
+    }
     throw err;
   } finally {
+    clearTimeout(answerTimer);
     signal?.removeEventListener("abort", abort);
     for (const body of bodies) body.destroy();
   }

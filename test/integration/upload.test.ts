@@ -10,6 +10,7 @@ import {
   CancelledError,
   FileTooLargeError,
   InvalidInputError,
+  TimeoutError,
   UnsupportedFileError,
 } from "../../src/client/errors.js";
 import { Sessions } from "../../src/client/sessions.js";
@@ -359,5 +360,45 @@ describe("uploadUrls", () => {
     await expect(uploadUrls(client, sessionId, ["https://example.com/"])).rejects.toBeInstanceOf(
       UnsupportedFileError,
     );
+  });
+});
+
+describe("a backend that takes the upload and never answers", () => {
+  it("fails within NEMO_REQUEST_TIMEOUT_MS of the body being sent, saying to check the session", async () => {
+    const { createServer } = await import("node:http");
+    let received = 0;
+    const silent = createServer((req) => {
+      req.on("data", (chunk: Buffer) => {
+        received += chunk.length;
+      });
+      // never answers
+    });
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const port = (silent.address() as import("node:net").AddressInfo).port;
+    const store = new StateStore(await mkdtemp(join(tmpdir(), "nemo-")));
+    const hostile = new NemoClient({
+      config: {
+        apiUrl: `http://127.0.0.1:${port}`,
+        webUrl: "https://nemovideo.test",
+        token: "nmv_usr_user_supplied_token",
+        clientId: "0f3e2b8a-1c4d-4e5f-9a0b-1c2d3e4f5a6b",
+        retry429Ms: 10,
+        requestTimeoutMs: 300,
+      },
+      skill: { name: "ai-voiceover-for", version: "1.0.0", platform: "unknown" },
+      store,
+    });
+    try {
+      const err = await uploadFiles(hostile, "sess_1", [SAMPLE]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TimeoutError);
+      expect((err as Error).message).toMatch(/did not answer within 300 ms after the upload was sent/);
+      expect((err as Error).message + String((err as { nextStep?: string }).nextStep)).not.toContain(
+        "nmv_usr_",
+      );
+      expect(received).toBeGreaterThan((await stat(SAMPLE)).size);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((r) => silent.close(() => r()));
+    }
   });
 });
