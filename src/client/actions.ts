@@ -14,6 +14,7 @@ export const NEXT_ACTIONS = [
   "resume_turn",
   "stop_turn",
   "credits",
+  "choose_folder",
 ] as const;
 
 /** A next action, by meaning. */

@@ -4,7 +4,8 @@ import { chmod, type FileHandle, link, mkdir, open, rename, rm } from "node:fs/p
 import { extname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { type NemoClient, type OpenResponse, sameOrigin, pathSegment } from "./client.js";
+import { act } from "./actions.js";
+import { type NemoClient, type OpenResponse, pathSegment, sameOrigin } from "./client.js";
 import {
   CancelledError,
   DownloadFailedError,
@@ -15,7 +16,6 @@ import {
 } from "./errors.js";
 import { throwIfAborted } from "./poll.js";
 import { isPrivateHost, privateAddressCause, publicOnlyDispatcher } from "./ssrf.js";
-import { act } from "./actions.js";
 
 /** How far a download has come. */
 export interface DownloadProgress {
@@ -78,7 +78,7 @@ export function exportFileName(fileName: string | undefined, renderId: string): 
   if (invalid) {
     throw new InvalidInputError(
       `Invalid file_name ${JSON.stringify(fileName.slice(0, 100))}: it must be a plain file name.`,
-      'Use a name such as "my-video.mp4", without folders, ".." or control characters; set output_dir for the folder.',
+      `Use a name such as "my-video.mp4", without folders, ".." or control characters; choose the folder with ${act("choose_folder")}.`,
     );
   }
   const withExtension = extname(name).toLowerCase() === ".mp4" ? name : `${name}.mp4`;
@@ -225,7 +225,7 @@ async function placeWithoutOverwrite(temp: string, dir: string, name: string): P
   }
   throw new DownloadFailedError(
     `Too many files named like ${name} in ${dir}.`,
-    "Pass another file_name or output_dir.",
+    `Pass another folder as ${act("choose_folder")}, or another file name.`,
   );
 }
 
@@ -236,7 +236,7 @@ async function placeWithoutOverwrite(temp: string, dir: string, name: string): P
 export async function checkOutputTarget(outputDir: string, fileName: string | undefined): Promise<void> {
   exportFileName(fileName, "render_0000000000000");
   const dir = resolve(outputDir);
-  const next = "Pass a writable output_dir (or set NEMO_OUTPUT_DIR) before exporting.";
+  const next = `Pass a writable folder as ${act("choose_folder")} (or set NEMO_OUTPUT_DIR) before exporting.`;
   try {
     await mkdir(dir, { recursive: true });
   } catch (err) {
@@ -284,7 +284,7 @@ export async function downloadRender(
   } catch (err) {
     throw new DownloadFailedError(
       `Cannot create the output folder ${dir} (${(err as NodeJS.ErrnoException).code ?? "error"}).`,
-      "Pass a writable output_dir (or set NEMO_OUTPUT_DIR).",
+      `Pass a writable folder as ${act("choose_folder")} (or set NEMO_OUTPUT_DIR).`,
       { cause: err },
     );
   }
@@ -355,7 +355,7 @@ export async function downloadRender(
     discard(res.body);
     throw new DownloadFailedError(
       `Cannot write to ${dir} (${(err as NodeJS.ErrnoException).code ?? "error"}).`,
-      "Pass a writable output_dir (or set NEMO_OUTPUT_DIR).",
+      `Pass a writable folder as ${act("choose_folder")} (or set NEMO_OUTPUT_DIR).`,
       { cause: err },
     );
   }
@@ -394,7 +394,7 @@ export async function downloadRender(
       if (code && /^E[A-Z]+$/.test(code) && code !== "ECONNRESET" && code !== "EPIPE") {
         throw new DownloadFailedError(
           `Cannot write the video to ${dir} (${code}).`,
-          "Check the free disk space and the folder's permissions, or pass another output_dir.",
+          `Check the free disk space and the folder's permissions, or pass another folder as ${act("choose_folder")}.`,
           { cause: err },
         );
       }

@@ -31,6 +31,7 @@ export const COMMAND_WORDS: Vocabulary = {
   resume_turn: "the running `nemovideo-mcp send`",
   stop_turn: "Ctrl+C",
   credits: "`nemovideo-mcp credits`",
+  choose_folder: "--out <dir>",
 };
 
 /** Words a job or client text for the command line (next actions become commands) and scrubs tokens. */

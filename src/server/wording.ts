@@ -12,4 +12,5 @@ export const TOOL_WORDS: Vocabulary = {
   resume_turn: "get_turn",
   stop_turn: "cancel_turn",
   credits: "get_credits",
+  choose_folder: "output_dir",
 };

@@ -74,7 +74,7 @@ describe("CLI help and route --dry-run (built dist/cli.js)", { timeout: 60_000 }
       spends_credits: false,
       dry_run: true,
     });
-    expect(sandbox.requests).toEqual([]); // nothing reached the backend
+    expect(sandbox.requests.filter((r) => !r.path.startsWith("/api/auth"))).toEqual([]); // nothing ran
   });
 
   it("route without --dry-run says what it runs and that the fallback spends credits", async () => {
@@ -84,6 +84,17 @@ describe("CLI help and route --dry-run (built dist/cli.js)", { timeout: 60_000 }
       'Routing to nemovideo-mcp send "make the intro shorter": the words go to the agent as a message, which SPENDS CREDITS.',
     );
     expect(JSON.parse(run.stdout)).toMatchObject({ action: "send", spends_credits: true });
+  });
+
+  it("errors name the CLI's flags, not the MCP tools' arguments", async () => {
+    const own = { ...env, NEMO_STATE_DIR: join(dir, "state-out"), NEMO_RENDER_POLL_MS: "20" };
+    expect((await runCli(["upload", join(ROOT, "fixtures", "sample.mp4")], own, dir)).code).toBe(0);
+    expect((await runCli(["send", "add a title 'Hi'"], own, dir)).code).toBe(0);
+    const run = await runCli(["export", "--out", "/dev/null/videos"], own, dir);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain("/dev/null/videos");
+    expect(run.stderr).toContain("Pass a writable folder as --out <dir> (or set NEMO_OUTPUT_DIR)");
+    expect(run.stderr).not.toMatch(/output_dir|\{choose_folder\}/);
   });
 
   it("--dry-run is refused by commands other than route", async () => {
