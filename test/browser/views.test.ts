@@ -53,10 +53,12 @@ beforeAll(async () => {
   });
   await new Promise<void>((ok) => host.listen(0, "127.0.0.1", ok));
   hostUrl = `http://127.0.0.1:${(host.address() as AddressInfo).port}/`;
-  // A fresh profile (--user-data-dir) for every run.
-  profile = await mkdtemp(join(tmpdir(), "nemo-chromium-"));
+  // A fresh profile (--user-data-dir) for every run, on a short path: Chromium puts a unix socket in its
+  // temp folder, and socket paths are limited to ~100 bytes (the test run's TMPDIR can be deeply nested).
+  profile = await mkdtemp(join(process.platform === "win32" ? tmpdir() : "/tmp", "nemo-chromium-"));
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
+    env: { ...process.env, TMPDIR: profile },
     headless: true,
     args: FLAGS,
     viewport: { width: 720, height: 640 },
