@@ -152,6 +152,52 @@ function errorEvent(event: AdkEvent, isAdk: boolean): TurnEvent | undefined {
   return errorCode === undefined ? { type: "error", message } : { type: "error", message, code: errorCode };
 }
 
+/** Keys that send an event down the full (zod) path: errors, heartbeats, turn ends, envelopes. */
+const SPECIAL_KEYS = [
+  "type",
+  "error",
+  "errorCode",
+  "error_code",
+  "errorMessage",
+  "error_message",
+  "code",
+  "turnComplete",
+  "turn_complete",
+];
+
+/**
+ * The common case of a long stream, read without zod: an ADK event whose parts are all plain text (streamed
+ * reply chunks). Keeps the per-event work to the text events themselves; anything else returns undefined.
+ */
+function plainTextEvent(json: unknown): TurnEvent[] | undefined {
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return undefined;
+  const event = json as Record<string, unknown>;
+  for (const key of SPECIAL_KEYS) if (event[key] !== undefined) return undefined;
+  const content = event.content as Record<string, unknown> | undefined;
+  if (typeof content !== "object" || content === null || !Array.isArray(content.parts)) return undefined;
+  const author = typeof event.author === "string" ? event.author : undefined;
+  const role = typeof content.role === "string" ? content.role : undefined;
+  if (
+    (event.author !== undefined && author === undefined) ||
+    (content.role !== undefined && role === undefined)
+  )
+    return undefined;
+  if (event.partial !== undefined && typeof event.partial !== "boolean") return undefined;
+  const out: TurnEvent[] = [];
+  const fromUser = author === "user" || role === "user";
+  for (const part of content.parts as unknown[]) {
+    if (typeof part !== "object" || part === null) return undefined;
+    const record = part as Record<string, unknown>;
+    for (const key in record) if (key !== "text") return undefined;
+    const text = record.text;
+    if (typeof text !== "string") return undefined;
+    if (text !== "" && !fromUser) {
+      out.push({ type: "text", text, author: author ?? role ?? "unknown", partial: event.partial === true });
+    }
+  }
+  return out;
+}
+
 /** Classifies one SSE data payload into 0..n TurnEvents (an ADK event may carry several parts). */
 export function classifyEvent(data: string): TurnEvent[] {
   if (data.trim() === "") return [{ type: "heartbeat" }];
@@ -161,6 +207,8 @@ export function classifyEvent(data: string): TurnEvent[] {
   } catch {
     return [{ type: "unknown", raw: data }];
   }
+  const plain = plainTextEvent(json);
+  if (plain) return plain;
   const parsed = AdkEventSchema.safeParse(json);
   if (!parsed.success) return [{ type: "unknown", raw: data }];
   const event = parsed.data;

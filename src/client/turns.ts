@@ -407,11 +407,12 @@ export class Turn implements AsyncIterable<TurnUpdate> {
   private absorb(event: TurnEvent): NemoError | undefined {
     switch (event.type) {
       case "text":
-        this.log.debug("Turn text", { turn: this.id, partial: event.partial, chars: event.text.length });
+        // partial chunks can number tens of thousands: no per-chunk log record (allocation-light)
         if (event.partial) {
           this.partial = this.keep(this.partial + event.text, this.finalChars);
         } else {
           // ADK repeats the whole text in a final non-partial event: it replaces the partial chunks
+          this.log.debug("Turn text", { turn: this.id, chars: event.text.length });
           const final = this.keep(event.text, this.finalChars);
           if (final !== "") this.finals.push(final);
           this.finalChars += final.length;
@@ -649,6 +650,7 @@ export class Turn implements AsyncIterable<TurnUpdate> {
   }
 
   private notify(): void {
+    if (this.wake.length === 0) return;
     const waiting = this.wake;
     this.wake = [];
     for (const resolve of waiting) resolve();
