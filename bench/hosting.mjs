@@ -253,7 +253,7 @@ export async function httpToolCall({ settings, sandboxModule }) {
         ratio: x(summary.p50Ratio),
         target: "(info)",
         pass: null,
-        detail: `sequential calls, one instance, one MCP server per request; p95 ratio ${x(summary.redisP95 / summary.memoryP95)}`,
+        detail: `sequential calls, one instance (a user's idle MCP server reused per request); p95 ratio ${x(summary.redisP95 / summary.memoryP95)}`,
       },
       {
         name: `HTTP get_credits throughput, ${settings.parallel} in flight`,
