@@ -30,6 +30,10 @@ export interface SessionsOptions {
   pinCurrent?: boolean;
 }
 
+/** Claim links kept per process (oldest dropped first). */
+const MAX_LINKS = 100;
+const DAY_SECONDS = 24 * 60 * 60;
+
 /**
  * Creates sessions, makes claim links, and keeps one current session per skill. A vanished current
  * session (1002) is replaced explicitly, never silently; an unknown explicit id changes nothing.
@@ -38,6 +42,8 @@ export class Sessions {
   private creating: Promise<Session> | undefined;
   private mine: Session | undefined;
   private loaded: Promise<Session | undefined> | undefined;
+  /** Claim links by session id, reused for half their life. */
+  private readonly links = new Map<string, { link: string; expiresAt: number }>();
 
   private readonly store: SessionStore;
 
@@ -123,8 +129,13 @@ export class Sessions {
     return waitShared(this.creating, signal);
   }
 
-  /** The browser link that opens the session's project in the NemoVideo web app. */
+  /**
+   * The browser link that opens the session's project in the NemoVideo web app; the same link until it
+   * is close to expiring, so a person does not get a new one on every call.
+   */
   async claimLink(session: Session, signal?: AbortSignal): Promise<string> {
+    const known = this.links.get(session.sessionId);
+    if (known && known.expiresAt > Date.now()) return known.link;
     const data = await this.client.call({
       method: "POST",
       path: "/api/auth/claim-token",
@@ -132,7 +143,12 @@ export class Sessions {
       signal,
       schema: ClaimTokenSchema,
     });
-    return `${this.client.webUrl}/workspace/claim?ct=${encodeURIComponent(data.claim_token)}`;
+    const link = `${this.client.webUrl}/workspace/claim?ct=${encodeURIComponent(data.claim_token)}`;
+    const lifeMs = (data.expires_in ?? DAY_SECONDS) * 1000;
+    this.links.delete(session.sessionId);
+    this.links.set(session.sessionId, { link, expiresAt: Date.now() + lifeMs / 2 });
+    if (this.links.size > MAX_LINKS) this.links.delete(this.links.keys().next().value as string);
+    return link;
   }
 
   /**

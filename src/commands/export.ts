@@ -1,4 +1,5 @@
 import { NemoError } from "../client/errors.js";
+import { mb, sizeOf } from "../client/paths.js";
 import type { RenderProgress } from "../client/render.js";
 import { ExportJob } from "../jobs/export-job.js";
 import { wordView } from "../jobs/views.js";
@@ -10,7 +11,6 @@ import {
   stringFlag,
 } from "./context.js";
 import { COMMAND_WORDS } from "./output.js";
-import { mb } from "../client/paths.js";
 
 function showProgress(ctx: CommandContext) {
   return (p: RenderProgress) => {
@@ -25,7 +25,7 @@ function showProgress(ctx: CommandContext) {
       const percent = total ? Math.floor((100 * got) / total) : undefined;
       ctx.progress.update(
         "download",
-        total ? `Downloading ${mb(got)}/${mb(total)} MB (${percent}%)` : `Downloading ${mb(got)} MB`,
+        total ? `Downloading ${sizeOf(got, total)} (${percent}%)` : `Downloading ${mb(got)} MB`,
         percent,
       );
     }

@@ -1,9 +1,9 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { sizeOf } from "../client/paths.js";
 import { checkLocalFile, type UploadedMedia, uploadFiles, uploadUrls } from "../client/upload.js";
 import { readEnv } from "../config.js";
 import { type Command, type CommandContext, UsageError } from "./context.js";
-import { mb } from "../client/paths.js";
 
 const URL_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 
@@ -81,7 +81,7 @@ async function runUpload(ctx: CommandContext, items: string[]) {
             const which = p.fileCount > 1 ? ` (${p.fileIndex + 1}/${p.fileCount})` : "";
             ctx.progress.update(
               `upload:${p.fileIndex}`,
-              `Uploading ${p.file}${which}: ${mb(p.sentBytes)}/${mb(p.totalBytes)} MB (${percent}%)`,
+              `Uploading ${p.file}${which}: ${sizeOf(p.sentBytes, p.totalBytes)} (${percent}%)`,
               percent,
             );
           },

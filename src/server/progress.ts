@@ -1,4 +1,3 @@
-import { mb } from "../client/paths.js";
 import type { ServerNotification } from "@modelcontextprotocol/sdk/types.js";
 
 /** What a tool handler receives from the SDK that progress reporting needs. */
@@ -52,8 +51,4 @@ export class ProgressReporter {
   }
 }
 
-/** "120/480 MB" for progress messages; KB when the whole is under 1 MB. */
-export function sizeOf(done: number, total: number): string {
-  if (total >= 1024 * 1024) return `${mb(done)}/${mb(total)} MB`;
-  return `${Math.round(done / 1024)}/${Math.max(1, Math.round(total / 1024))} KB`;
-}
+export { sizeOf } from "../client/paths.js";

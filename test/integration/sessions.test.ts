@@ -156,6 +156,18 @@ describe("claimLink", () => {
     expect(request?.body).toEqual({ task_id: session.taskId, session_id: session.sessionId });
   });
 
+  it("gives the same link for the same session on later calls (one claim-token call), a new one per session", async () => {
+    const sessions = new Sessions(makeClient());
+    const first = await sessions.create();
+    const before = requestsTo(CLAIM).length;
+    const link = await sessions.claimLink(first);
+    expect(await sessions.claimLink(first)).toBe(link);
+    expect(requestsTo(CLAIM).length).toBe(before + 1);
+    const other = await sessions.claimLink(await sessions.create());
+    expect(other).not.toBe(link);
+    expect(requestsTo(CLAIM).length).toBe(before + 2);
+  });
+
   it("never puts the nmv_ token in the link", async () => {
     const client = makeClient();
     const sessions = new Sessions(client);
