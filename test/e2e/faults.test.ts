@@ -230,8 +230,9 @@ function expectation(route: Route, fault: FaultName): Expectation {
     }
     return { ...fail(), ...extra };
   }
-  // uploads have their own (long) limit
-  if (target === "upload" && fault === "delay") return { ok: true };
+  // the answer to a sent upload is bounded by NEMO_REQUEST_TIMEOUT_MS too (contract): a clear timeout
+  if (target === "upload" && fault === "delay")
+    return fail([/did not answer within 300 ms after the upload was sent/]);
   return fail();
 }
 
