@@ -35,6 +35,11 @@ function showProgress(ctx: CommandContext) {
 /** The export command's result: the export view as JSON (as export_video returns it) and lines for people. */
 function exportOutcome(job: ExportJob): CommandResult {
   const view = wordView(job.view(), COMMAND_WORDS);
+  if (view.status === "rendering") {
+    // polls ran out while NemoVideo still renders: not a failure (exit 0), the render id picks it up
+    const text = `Still rendering (${Math.round(view.percent ?? 0)}%): render ${view.render_id}. Pick it up with \`nemovideo-mcp export --resume ${view.render_id}\` (raise NEMO_RENDER_MAX_POLLS for long videos).`;
+    return { json: view, text };
+  }
   if (view.status !== "completed") return { json: view, text: "", error: job.failure };
   const lines = [`Saved ${view.file} (${mb(view.bytes ?? 0)} MB, ${view.bytes} bytes)`];
   if (view.url) lines.push(`URL: ${view.url}`);

@@ -50,6 +50,8 @@ export class ExportJob {
   private projectUrl: string | undefined;
   private error: unknown;
   private stopping = false;
+  /** Set when run() has returned: a job still "rendering" then only waits to be picked up again. */
+  private ended = false;
   private readonly onSubmitted: Array<() => void> = [];
   /** Settles when the job has ended (completed, failed or cancelled); never rejects. */
   readonly done: Promise<void>;
@@ -88,9 +90,9 @@ export class ExportJob {
     return this.renderIds;
   }
 
-  /** True while rendering or downloading. */
+  /** True while rendering or downloading here (false once polls ran out: the render goes on at NemoVideo). */
   get running(): boolean {
-    return this.status === "rendering";
+    return this.status === "rendering" && !this.ended;
   }
 
   /** Resolves once a render was submitted or the job ended before that. */
@@ -182,7 +184,9 @@ export class ExportJob {
     }
     if (this.projectUrl) v.project_url = this.projectUrl;
     if (this.renderIds.length > 1) v.attempts = this.renderIds.length;
-    if (this.error !== undefined && this.status !== "completed") v.error = errorView(this.error);
+    if (this.error !== undefined && (this.status === "failed" || this.status === "cancelled")) {
+      v.error = errorView(this.error);
+    }
     return v;
   }
 
@@ -204,8 +208,13 @@ export class ExportJob {
       this.status = "completed";
     } catch (err) {
       this.error = err;
-      this.status = err instanceof CancelledError ? "cancelled" : "failed";
+      // Polls ran out while NemoVideo still renders: not a failure; the export stays "rendering" and
+      // picking it up (get_export, export --resume, a restart) polls the same render again.
+      const stillRendering =
+        err instanceof TimeoutError && this.outcome === undefined && !this.controller.signal.aborted;
+      this.status = err instanceof CancelledError ? "cancelled" : stillRendering ? "rendering" : "failed";
     } finally {
+      this.ended = true;
       for (const resolve of this.onSubmitted.splice(0)) resolve();
       await this.persist();
       this.options.logger.debug(`Export ${this.id || "(not submitted)"} ended: ${this.status}.`);
