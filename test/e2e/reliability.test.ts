@@ -101,6 +101,26 @@ describe("damaged and unwritable state files", () => {
     });
   });
 
+  it("job records of the wrong shape read as unknown ids (isError results), never as protocol errors", async ({
+    expect,
+  }) => {
+    await withFaultServer(async (h) => {
+      const jobs = join(h.dir, "state", "jobs");
+      await mkdir(jobs, { recursive: true });
+      await writeFile(
+        join(jobs, "turn_bad.json"),
+        JSON.stringify({ kind: "turn", status: 42, reply: ["x"] }),
+      );
+      await writeFile(join(jobs, "render_bad.json"), JSON.stringify({ kind: "export", render_ids: "nope" }));
+      const turn = await h.call("get_turn", { turn_id: "turn_bad" });
+      expect(turn.isError, resultText(turn)).toBe(true);
+      expect(resultText(turn)).toMatch(/turn_bad/);
+      const exported = await h.call("get_export", { render_id: "render_bad" });
+      expect(exported.isError, resultText(exported)).toBe(true);
+      expect(resultText(exported)).toMatch(/render_bad/);
+    });
+  });
+
   it("a state file replaced by a folder is named, and nothing claims a message might have been sent", async ({
     expect,
   }) => {
