@@ -101,6 +101,9 @@ export class ExportJob {
     return new Promise((resolve) => this.onSubmitted.push(resolve));
   }
 
+  /** Calls waiting on this export right now (see ExportJobs.wait): a cancelled call stops it only when none is left. */
+  followers = 0;
+
   /** Adds a progress listener; returns the function that removes it. */
   subscribe(listener: ExportListener): () => void {
     this.listeners.add(listener);

@@ -94,10 +94,12 @@ export class ExportJobs {
     const job = typeof target === "string" ? await this.resume(target) : target;
     if (!(job instanceof ExportJob)) return job;
     const unsubscribe = listener ? job.subscribe(listener) : undefined;
+    job.followers++;
     try {
       const stop = signal ? AbortSignal.any([signal, this.draining.signal]) : this.draining.signal;
       await boundedWait(job.done, waitMs, stop);
     } finally {
+      job.followers--;
       unsubscribe?.();
     }
     return job.view();
@@ -117,6 +119,18 @@ export class ExportJobs {
     if (!(job instanceof ExportJob)) return job;
     await job.stop();
     return job.view();
+  }
+
+  /**
+   * A cancelled call's share of cancelling: the export stops (as `cancel` does) only when no other call is
+   * still waiting for it, so one client's cancellation never ends an export that another call follows.
+   */
+  async cancelUnfollowed(target: string | ExportJob): Promise<void> {
+    const job = typeof target === "string" ? this.jobs.get(target) : target;
+    if (job && job.followers > 0) return;
+    const renderId = typeof target === "string" ? target : target.id;
+    if (renderId) await this.cancel(renderId);
+    else job?.cancel();
   }
 
   /** Ends every wait now with the current view (first step of a shutdown); the work goes on. */

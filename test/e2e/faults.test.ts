@@ -198,6 +198,8 @@ function expectation(route: Route, fault: FaultName): Expectation {
   });
   const refused = target === "run_sse" ? REFUSED_RUN_SSE[fault] : undefined;
   const extra = refused ? { refusedRunSse: refused } : {};
+  // create_session made the session's project link, still fresh: export_video reuses it, asking no new one
+  if (target === "claim" && route.tool === "export_video") return { ok: true, projectUrl: true };
   // the single retries of the contract: a new anonymous token (1001), one wait after HTTP 429
   if (fault === "code 1001") return { ok: true, newToken: true, projectUrl: true, timeline: true, ...extra };
   if (fault === "HTTP 429 once") return { ok: true, projectUrl: true, timeline: true, ...extra };

@@ -92,10 +92,12 @@ export function registerExportVideoTool(server: McpServer, deps: ServerDeps): Re
           onProgress,
         );
         // Cancelling this call cancels the export (local work and the render), as cancel_export does; a
-        // connection that goes away only stops the local work.
+        // connection that goes away only stops the local work. Either only when no other call follows it.
         const stopListening = whenCallAborted(server, extra.signal, {
-          cancelled: () => void job.stop().catch(() => {}),
-          closed: () => job.cancel(),
+          cancelled: () => void deps.jobs.exports.cancelUnfollowed(job).catch(() => {}),
+          closed: () => {
+            if (job.followers === 0) job.cancel();
+          },
         });
         try {
           const view = await deps.jobs.exports.wait(job, wait_seconds * 1000, extra.signal);

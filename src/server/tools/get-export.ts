@@ -28,9 +28,9 @@ export function registerGetExportTool(server: McpServer, deps: ServerDeps): Regi
     },
     async ({ render_id, wait_seconds }, extra) =>
       guard(deps.logger, "get_export", async () => {
-        // Cancelling this call cancels the export, as cancel_export does.
+        // Cancelling this call cancels the export, as cancel_export does, unless another call still follows it.
         const stopListening = whenCallAborted(server, extra.signal, {
-          cancelled: () => void deps.jobs.exports.cancel(render_id).catch(() => {}),
+          cancelled: () => void deps.jobs.exports.cancelUnfollowed(render_id).catch(() => {}),
           closed: () => {},
         });
         try {
