@@ -121,14 +121,19 @@ async function main(argv: string[]): Promise<number> {
   return serve(flags);
 }
 
-async function serveHttp(flags: ConfigOverrides, auth: "bearer" | "none"): Promise<number> {
-  let config: ReturnType<typeof loadConfig>;
+/** The configuration from the environment and flags; undefined (after saying why on stderr) when it is invalid. */
+function configOrUsage(flags: ConfigOverrides): ReturnType<typeof loadConfig> | undefined {
   try {
-    config = loadConfig(process.env, flags);
+    return loadConfig(process.env, flags);
   } catch (err) {
     process.stderr.write(`nemovideo-mcp: ${(err as Error).message}\n`);
-    return 2;
+    return undefined;
   }
+}
+
+async function serveHttp(flags: ConfigOverrides, auth: "bearer" | "none"): Promise<number> {
+  const config = configOrUsage(flags);
+  if (!config) return 2;
   const logger = new Logger(config.logLevel as LogLevel);
   // A failed call must never take the process down: log stray errors and keep serving.
   process.on("unhandledRejection", (reason) => logger.error(`Unhandled rejection: ${String(reason)}`));
@@ -147,13 +152,8 @@ async function serveHttp(flags: ConfigOverrides, auth: "bearer" | "none"): Promi
 }
 
 async function serve(flags: ConfigOverrides): Promise<number> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig(process.env, flags);
-  } catch (err) {
-    process.stderr.write(`nemovideo-mcp: ${(err as Error).message}\n`);
-    return 2;
-  }
+  const config = configOrUsage(flags);
+  if (!config) return 2;
   // Loaded here so that CLI subcommands do not pay for the MCP SDK at start-up.
   const [{ StdioServerTransport }, { createRuntime }, { createServer }] = await Promise.all([
     import("@modelcontextprotocol/sdk/server/stdio.js"),

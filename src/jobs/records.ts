@@ -1,29 +1,11 @@
 import { z } from "zod";
-import { exportOutput, turnOutput } from "./views.js";
+import { exportOutput, timelineShape, turnOutput } from "./views.js";
 
 const balanceShape = z.object({ available: z.number(), frozen: z.number(), total: z.number() });
 
 /** The state before a running turn (a TurnBaseline): what recovering it after a restart compares against. */
 export const BaselineSchema = z.object({
-  timeline: z.object({
-    exportable: z.boolean(),
-    duration_ms: z.number(),
-    tracks: z.array(
-      z.object({
-        index: z.number(),
-        kind: z.enum(["video", "audio", "text", "other"]),
-        name: z.string(),
-        segments: z.array(
-          z.object({
-            start_ms: z.number(),
-            end_ms: z.number(),
-            label: z.string(),
-            volume: z.number().optional(),
-          }),
-        ),
-      }),
-    ),
-  }),
+  timeline: z.object(timelineShape),
   credits: balanceShape.optional(),
 });
 

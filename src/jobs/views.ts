@@ -20,6 +20,27 @@ export const questionShape = z.object({
   allow_multiple: z.boolean().optional(),
 });
 
+/** A timeline as get_state reports it (tracks, segments to the millisecond), and as turn baselines keep it. */
+export const timelineShape = {
+  exportable: z.boolean(),
+  duration_ms: z.number(),
+  tracks: z.array(
+    z.object({
+      index: z.number(),
+      kind: z.enum(["video", "audio", "text", "other"]),
+      name: z.string(),
+      segments: z.array(
+        z.object({
+          start_ms: z.number(),
+          end_ms: z.number(),
+          label: z.string(),
+          volume: z.number().optional(),
+        }),
+      ),
+    }),
+  ),
+};
+
 /** Output schema of send_message and get_turn; printed as-is by `send --json`. */
 export const turnOutput = {
   status: z.enum(["completed", "running", "awaiting_input", "failed", "cancelled"]),

@@ -3,29 +3,14 @@ import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server
 import { z } from "zod";
 import { fetchState } from "../../client/state.js";
 import { summarizeTimeline, timelineToJSON } from "../../client/timeline.js";
+import { timelineShape } from "../../jobs/views.js";
 import type { ServerDeps } from "../context.js";
 import { TIMELINE_URI, viewToolMeta } from "../views/apps.js";
 import { guard, ok, sessionIdInput } from "./common.js";
 
 export const stateOutput = {
   session_id: z.string(),
-  exportable: z.boolean(),
-  duration_ms: z.number(),
-  tracks: z.array(
-    z.object({
-      index: z.number(),
-      kind: z.enum(["video", "audio", "text", "other"]),
-      name: z.string(),
-      segments: z.array(
-        z.object({
-          start_ms: z.number(),
-          end_ms: z.number(),
-          label: z.string(),
-          volume: z.number().optional(),
-        }),
-      ),
-    }),
-  ),
+  ...timelineShape,
   summary: z.string(),
 };
 
