@@ -3,16 +3,9 @@ import { join } from "node:path";
 import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { VOICE_OPTIONS } from "../../src/sandbox/turns.js";
+import { resultText as txt, sc } from "../helpers/fault-harness.js";
 import { type MemoryServer, startMemoryServer } from "../helpers/mcp-memory.js";
 
-function sc(result: unknown): Record<string, any> {
-  return (result as { structuredContent?: Record<string, any> }).structuredContent ?? {};
-}
-function txt(result: unknown): string {
-  return ((result as { content?: Array<{ text?: string }> }).content ?? [])
-    .map((c) => c.text ?? "")
-    .join("\n");
-}
 const runSseTexts = (mem: MemoryServer) =>
   mem.sandbox.requests
     .filter((r) => r.path === "/run_sse")
