@@ -1,7 +1,8 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { sizeOf } from "../client/paths.js";
-import { checkLocalFile, type UploadedMedia, uploadFiles, uploadUrls } from "../client/upload.js";
+import { checkLocalFile } from "../client/local-files.js";
+import { httpUrl, type UploadedMedia, uploadFiles, uploadUrls } from "../client/upload.js";
 import { readEnv } from "../config.js";
 import { type Command, type CommandContext, UsageError } from "./context.js";
 
@@ -15,13 +16,7 @@ function splitSources(items: string[]): { paths: string[]; urls: string[] } {
     const item = raw.trim();
     if (item === "") throw new UsageError("An empty path was given to upload.");
     if (URL_SCHEME.test(item)) {
-      let url: URL | undefined;
-      try {
-        url = new URL(item);
-      } catch {
-        url = undefined;
-      }
-      if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) {
+      if (!httpUrl(item)) {
         throw new UsageError(
           `Only local files and http(s) URLs can be uploaded (got ${JSON.stringify(item.slice(0, 200))}).`,
         );

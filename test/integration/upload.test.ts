@@ -15,7 +15,8 @@ import {
 } from "../../src/client/errors.js";
 import { Sessions } from "../../src/client/sessions.js";
 import { StateStore } from "../../src/client/store.js";
-import { type UploadProgress, uploadFiles, uploadUrls } from "../../src/client/upload.js";
+import type { UploadProgress } from "../../src/client/multipart.js";
+import { uploadFiles, uploadUrls } from "../../src/client/upload.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 
 const SAMPLE = resolve(import.meta.dirname, "../../fixtures/sample.mp4");

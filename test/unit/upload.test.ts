@@ -1,99 +1,19 @@
-import { Readable } from "node:stream";
-import busboy from "busboy";
 import { describe, expect, it } from "vitest";
-import { ACCEPTED_FORMATS } from "../../src/client/errors.js";
-import {
-  ACCEPTED_EXTENSIONS,
-  contentTypeFor,
-  escapeFileName,
-  multipartLayout,
-  parseUploadedFiles,
-} from "../../src/client/upload.js";
+import { httpUrl, parseUploadedFiles } from "../../src/client/upload.js";
 
-interface Part {
-  name: string;
-  filename: string;
-  mimeType: string;
-  bytes: Buffer;
-}
-
-/** Parses a multipart body with busboy (the parser the sandbox uses). */
-function parseMultipart(contentType: string, body: Buffer): Promise<Part[]> {
-  return new Promise((resolve, reject) => {
-    const parts: Part[] = [];
-    const parser = busboy({ headers: { "content-type": contentType }, defParamCharset: "utf8" });
-    parser.on("file", (name, stream, info) => {
-      const chunks: Buffer[] = [];
-      stream.on("data", (c: Buffer) => chunks.push(c));
-      stream.on("end", () =>
-        parts.push({
-          name,
-          filename: info.filename ?? "",
-          mimeType: info.mimeType,
-          bytes: Buffer.concat(chunks),
-        }),
-      );
-    });
-    parser.on("error", reject);
-    parser.on("close", () => resolve(parts));
-    Readable.from([body]).pipe(parser);
-  });
-}
-
-describe("multipartLayout", () => {
-  const files = [
-    { name: "clip.mp4", extension: "mp4", bytes: Buffer.from("first file\r\n--not-a-boundary\r\n") },
-    { name: 'Üñí 😀 "quoted".JPG', extension: "jpg", bytes: Buffer.alloc(1000, 0xff) },
-    { name: "line\r\nbreak.wav", extension: "wav", bytes: Buffer.from([0]) },
-  ];
-
-  it("announces the exact length of the body it frames", () => {
-    const layout = multipartLayout(files.map((f) => ({ ...f, size: f.bytes.length })));
-    const body = Buffer.concat([
-      ...files.flatMap((f, i) => [layout.partHeaders[i]!, f.bytes]),
-      layout.closing,
-    ]);
-    expect(body.length).toBe(layout.contentLength);
-    expect(layout.contentType).toBe(`multipart/form-data; boundary=${layout.boundary}`);
-  });
-
-  it("produces parts named files that busboy reads back byte for byte", async () => {
-    const layout = multipartLayout(files.map((f) => ({ ...f, size: f.bytes.length })));
-    const body = Buffer.concat([
-      ...files.flatMap((f, i) => [layout.partHeaders[i]!, f.bytes]),
-      layout.closing,
-    ]);
-    const parts = await parseMultipart(layout.contentType, body);
-    expect(parts.map((p) => p.name)).toEqual(["files", "files", "files"]);
-    expect(parts.map((p) => p.filename)).toEqual([
+describe("httpUrl", () => {
+  it("accepts http and https URLs only", () => {
+    expect(httpUrl("https://example.com/a.mp4")?.hostname).toBe("example.com");
+    expect(httpUrl("HTTP://EXAMPLE.com/x")?.protocol).toBe("http:");
+    for (const text of [
+      "ftp://example.com/a.mp4",
+      "file:///etc/passwd",
+      "javascript:alert(1)",
       "clip.mp4",
-      "Üñí 😀 %22quoted%22.JPG",
-      "line%0D%0Abreak.wav",
-    ]);
-    expect(parts.map((p) => p.mimeType)).toEqual(["video/mp4", "image/jpeg", "audio/wav"]);
-    parts.forEach((p, i) => {
-      expect(p.bytes.equals(files[i]!.bytes)).toBe(true);
-    });
-  });
-
-  it("uses a fresh random boundary each time", () => {
-    const one = multipartLayout([{ name: "a.mp4", extension: "mp4", size: 1 }]);
-    const two = multipartLayout([{ name: "a.mp4", extension: "mp4", size: 1 }]);
-    expect(one.boundary).not.toBe(two.boundary);
-    expect(one.boundary.length).toBeGreaterThan(30);
-  });
-});
-
-describe("file names and types", () => {
-  it("escapes quotes and line breaks like browsers do", () => {
-    expect(escapeFileName('a "b"\r\n.mp4')).toBe("a %22b%22%0D%0A.mp4");
-  });
-
-  it("has a content type for every accepted extension", () => {
-    expect(ACCEPTED_EXTENSIONS).toEqual(ACCEPTED_FORMATS);
-    for (const ext of ACCEPTED_EXTENSIONS) expect(contentTypeFor(ext)).not.toBe("application/octet-stream");
-    expect(contentTypeFor("MOV")).toBe("video/quicktime");
-    expect(contentTypeFor("xyz")).toBe("application/octet-stream");
+      "",
+    ]) {
+      expect(httpUrl(text)).toBeUndefined();
+    }
   });
 });
 
