@@ -2,16 +2,15 @@ import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { CallToolRequest, CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { build } from "esbuild";
 import { type BrowserContext, chromium, type Frame, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { PLAYER_URI, TIMELINE_URI } from "../../src/server/views/apps.js";
 import { type MemoryOptions, type MemoryServer, startMemoryServer } from "../helpers/mcp-memory.js";
+import { ROOT, SAMPLE } from "../helpers/paths.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
-const SAMPLE = join(ROOT, "fixtures", "sample.mp4");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const FLAGS = [
   "--headless",

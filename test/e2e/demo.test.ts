@@ -1,12 +1,11 @@
 import { execFile, spawnSync } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve, sep } from "node:path";
+import { join, sep } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROOT, SAMPLE } from "../helpers/paths.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
 const DEMO = join(ROOT, "dist", "demo.js");
-const SAMPLE = join(ROOT, "fixtures", "sample.mp4");
 const HAS_FFPROBE = spawnSync("ffprobe", ["-version"], { stdio: "ignore" }).error === undefined;
 
 interface Run {

@@ -14,12 +14,11 @@ import {
   type FaultServer,
   plainWordsProblem,
   registerUserToken,
-  resultText,
-  sc,
   withFaultServer,
   type ToolName,
   until,
 } from "../helpers/fault-harness.js";
+import { resultText, sc } from "../helpers/results.js";
 import { adk, BGM_DRAFT, say, toolCall } from "../helpers/adk.js";
 
 // ---------------------------------------------------------------------------------------------------------

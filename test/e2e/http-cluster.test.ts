@@ -12,7 +12,7 @@ import {
   startProxy,
   startRedis,
 } from "../helpers/http-instances.js";
-import { structured, text } from "../helpers/mcp-child.js";
+import { resultText, sc } from "../helpers/results.js";
 import { within } from "../helpers/within.js";
 
 const TAKEOVER_MS = 1500;
@@ -81,8 +81,8 @@ describe("two instances behind a round-robin proxy, jobs in Redis", () => {
   it("serves one user's flow with consecutive requests on alternating instances", async () => {
     const client = await connect(proxy.url, tokenA);
     const before = proxy.served.length;
-    const session = structured(await client.callTool({ name: "create_session", arguments: {} }));
-    const sent = structured(
+    const session = sc(await client.callTool({ name: "create_session", arguments: {} }));
+    const sent = sc(
       await client.callTool({
         name: "send_message",
         arguments: { message: "add some music", wait_seconds: 30 },
@@ -91,11 +91,9 @@ describe("two instances behind a round-robin proxy, jobs in Redis", () => {
     expect(sent.status).toBe("completed");
     expect(sent.session_id).toBe(session.session_id);
     // the current session is the user's, on every instance
-    const state = structured(await client.callTool({ name: "get_state", arguments: {} }));
+    const state = sc(await client.callTool({ name: "get_state", arguments: {} }));
     expect(state.session_id).toBe(session.session_id);
-    const turn = structured(
-      await client.callTool({ name: "get_turn", arguments: { turn_id: sent.turn_id } }),
-    );
+    const turn = sc(await client.callTool({ name: "get_turn", arguments: { turn_id: sent.turn_id } }));
     expect(turn.status).toBe("completed");
     expect(new Set(proxy.served.slice(before))).toEqual(new Set([0, 1]));
   });
@@ -103,10 +101,10 @@ describe("two instances behind a round-robin proxy, jobs in Redis", () => {
   it("follows a turn started on instance 1 to completion on instance 2, with one /run_sse", async () => {
     const one = await connect(instances[0]!.url, tokenA);
     const two = await connect(instances[1]!.url, tokenA);
-    const session = structured(await one.callTool({ name: "create_session", arguments: {} }));
+    const session = sc(await one.callTool({ name: "create_session", arguments: {} }));
     sandbox.scriptTurn({ steps: longTurn(1500) });
     const runs = runSseCount();
-    const started = structured(
+    const started = sc(
       await one.callTool({
         name: "send_message",
         arguments: { session_id: session.session_id, message: "make a video", wait_seconds: 0 },
@@ -119,8 +117,8 @@ describe("two instances behind a round-robin proxy, jobs in Redis", () => {
       undefined,
       { onprogress: (p) => progress.push(p.message ?? ""), timeout: 40_000 },
     );
-    expect(structured(followed)).toMatchObject({ status: "completed", turn_id: started.turn_id });
-    expect(structured(followed).reply).toContain("Added the music.");
+    expect(sc(followed)).toMatchObject({ status: "completed", turn_id: started.turn_id });
+    expect(sc(followed).reply).toContain("Added the music.");
     // progress of a turn running on instance 1 reaches the request on instance 2 (on its SSE response)
     expect(progress.join("\n")).toMatch(/add_music/);
     expect(runSseCount() - runs).toBe(1);
@@ -129,9 +127,9 @@ describe("two instances behind a round-robin proxy, jobs in Redis", () => {
   it("cancel_turn through instance 2 closes instance 1's backend stream within 3 s", async () => {
     const one = await connect(instances[0]!.url, tokenA);
     const two = await connect(instances[1]!.url, tokenA);
-    const session = structured(await one.callTool({ name: "create_session", arguments: {} }));
+    const session = sc(await one.callTool({ name: "create_session", arguments: {} }));
     sandbox.scriptTurn({ steps: longTurn(20_000) });
-    const started = structured(
+    const started = sc(
       await one.callTool({
         name: "send_message",
         arguments: { session_id: session.session_id, message: "make a long video", wait_seconds: 1 },
@@ -139,7 +137,7 @@ describe("two instances behind a round-robin proxy, jobs in Redis", () => {
     );
     expect(started.status).toBe("running");
     const asked = Date.now();
-    const cancelled = structured(
+    const cancelled = sc(
       await two.callTool({ name: "cancel_turn", arguments: { turn_id: started.turn_id } }),
     );
     expect(cancelled.status).toBe("cancelled");
@@ -155,16 +153,14 @@ describe("two instances behind a round-robin proxy, jobs in Redis", () => {
       })(),
     );
     expect(cut.at - asked).toBeLessThan(3_000);
-    const after = structured(
-      await two.callTool({ name: "get_turn", arguments: { turn_id: started.turn_id } }),
-    );
+    const after = sc(await two.callTool({ name: "get_turn", arguments: { turn_id: started.turn_id } }));
     expect(after.status).toBe("cancelled");
   });
 
   it("follows an export started on instance 1 to its url on instance 2, submitted once", async () => {
     const one = await connect(instances[0]!.url, tokenA);
     const two = await connect(instances[1]!.url, tokenA);
-    const session = structured(await one.callTool({ name: "create_session", arguments: {} }));
+    const session = sc(await one.callTool({ name: "create_session", arguments: {} }));
     await one.callTool({
       name: "send_message",
       arguments: { session_id: session.session_id, message: "add music", wait_seconds: 30 },
@@ -172,14 +168,14 @@ describe("two instances behind a round-robin proxy, jobs in Redis", () => {
     const submits = () =>
       sandbox.requests.filter((r) => r.method === "POST" && r.path === "/api/render/proxy/lambda");
     const before = submits().length;
-    const started = structured(
+    const started = sc(
       await one.callTool({
         name: "export_video",
         arguments: { session_id: session.session_id, wait_seconds: 0 },
       }),
     );
     expect(started.status).toBe("rendering");
-    const done = structured(
+    const done = sc(
       await two.callTool({
         name: "get_export",
         arguments: { render_id: started.render_id, wait_seconds: 30 },
@@ -194,11 +190,11 @@ describe("two instances behind a round-robin proxy, jobs in Redis", () => {
   it("keeps users apart: B cannot see A's turn, export or session, and reads them as unknown ids", async () => {
     const a = await connect(proxy.url, tokenA);
     const b = await connect(proxy.url, tokenB);
-    const session = structured(await a.callTool({ name: "create_session", arguments: {} }));
-    const sent = structured(
+    const session = sc(await a.callTool({ name: "create_session", arguments: {} }));
+    const sent = sc(
       await a.callTool({ name: "send_message", arguments: { message: "add music", wait_seconds: 30 } }),
     );
-    const exported = structured(await a.callTool({ name: "export_video", arguments: { wait_seconds: 30 } }));
+    const exported = sc(await a.callTool({ name: "export_video", arguments: { wait_seconds: 30 } }));
     expect(exported.status).toBe("completed");
     expect(exported.url).toMatch(/^http/);
     expect(exported.file).toBeUndefined();
@@ -209,8 +205,8 @@ describe("two instances behind a round-robin proxy, jobs in Redis", () => {
       arguments: { turn_id: "00000000-0000-4000-8000-000000000000" },
     });
     expect(theirs.isError).toBe(true);
-    expect(text(theirs).replace(sent.turn_id, "ID")).toBe(
-      text(madeUp).replace("00000000-0000-4000-8000-000000000000", "ID"),
+    expect(resultText(theirs).replace(sent.turn_id, "ID")).toBe(
+      resultText(madeUp).replace("00000000-0000-4000-8000-000000000000", "ID"),
     );
     const theirExport = await b.callTool({
       name: "get_export",
@@ -218,8 +214,8 @@ describe("two instances behind a round-robin proxy, jobs in Redis", () => {
     });
     const madeUpExport = await b.callTool({ name: "get_export", arguments: { render_id: "render_000" } });
     expect(theirExport.isError).toBe(true);
-    expect(text(theirExport).replace(exported.render_id, "ID")).toBe(
-      text(madeUpExport).replace("render_000", "ID"),
+    expect(resultText(theirExport).replace(exported.render_id, "ID")).toBe(
+      resultText(madeUpExport).replace("render_000", "ID"),
     );
     const cancel = await b.callTool({ name: "cancel_turn", arguments: { turn_id: sent.turn_id } });
     expect(cancel.isError).toBe(true);
@@ -228,11 +224,11 @@ describe("two instances behind a round-robin proxy, jobs in Redis", () => {
     expect(theirState.isError).toBe(true);
     // (a new session the message may name is the caller's own, different each time)
     const uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
-    expect(text(theirState).replaceAll(session.session_id, "ID").replace(uuid, "NEW")).toBe(
-      text(madeUpState).replaceAll("sess_made_up", "ID").replace(uuid, "NEW"),
+    expect(resultText(theirState).replaceAll(session.session_id, "ID").replace(uuid, "NEW")).toBe(
+      resultText(madeUpState).replaceAll("sess_made_up", "ID").replace(uuid, "NEW"),
     );
     // B's current session is B's own
-    const bState = structured(await b.callTool({ name: "get_state", arguments: {} }));
+    const bState = sc(await b.callTool({ name: "get_state", arguments: {} }));
     expect(bState.session_id).not.toBe(session.session_id);
   });
 
@@ -266,10 +262,10 @@ describe("two instances behind a round-robin proxy, jobs in Redis", () => {
   it("takes over a turn whose instance was killed (SIGKILL) and recovers it from the state, never re-sent", async () => {
     const one = await connect(instances[0]!.url, tokenA);
     const two = await connect(instances[1]!.url, tokenA);
-    const session = structured(await one.callTool({ name: "create_session", arguments: {} }));
+    const session = sc(await one.callTool({ name: "create_session", arguments: {} }));
     sandbox.scriptTurn({ steps: longTurn(3_000) });
     const runs = runSseCount();
-    const started = structured(
+    const started = sc(
       await one.callTool({
         name: "send_message",
         arguments: { session_id: session.session_id, message: "make a video with music", wait_seconds: 1 },
@@ -279,7 +275,7 @@ describe("two instances behind a round-robin proxy, jobs in Redis", () => {
     await instances[0]!.kill();
     proxy.down.add(0);
     const killedAt = Date.now();
-    const recovered = structured(
+    const recovered = sc(
       await two.callTool(
         { name: "get_turn", arguments: { turn_id: started.turn_id, wait_seconds: 30 } },
         undefined,
@@ -292,7 +288,7 @@ describe("two instances behind a round-robin proxy, jobs in Redis", () => {
     expect(runSseCount() - runs).toBe(1);
     expect(instances[1]!.stderr()).toMatch(/Taking over job/);
     // the session is free again for the next message, through the proxy
-    const next = structured(
+    const next = sc(
       await (await connect(proxy.url, tokenA)).callTool({
         name: "send_message",
         arguments: { session_id: session.session_id, message: "add a title", wait_seconds: 30 },

@@ -10,7 +10,8 @@ import {
   sandboxToken,
   startHttpInstance,
 } from "../helpers/http-instances.js";
-import { CLI, structured, text } from "../helpers/mcp-child.js";
+import { CLI } from "../helpers/paths.js";
+import { resultText, sc } from "../helpers/results.js";
 
 describe("Streamable HTTP, one instance, memory store", () => {
   let sandbox: Sandbox;
@@ -53,7 +54,7 @@ describe("Streamable HTTP, one instance, memory store", () => {
     const token = await sandboxToken(sandbox.url, "user-a");
     const client = await httpClient(instance.url, token);
     const credits = await client.callTool({ name: "get_credits", arguments: {} });
-    expect(structured(credits)).toMatchObject({ available: 100 });
+    expect(sc(credits)).toMatchObject({ available: 100 });
     const run = sandbox.requests.filter((r) => r.path === "/api/credits/balance/simple").at(-1);
     expect(run?.headers.authorization).toBe(`Bearer ${token}`);
     await client.close();
@@ -80,8 +81,8 @@ describe("Streamable HTTP: files, auth modes and shutdown", () => {
         arguments: { paths: [join(FIXTURES, "sample.mp4")] },
       });
       expect(refused.isError).toBe(true);
-      expect(text(refused)).toMatch(/does not read local files/);
-      expect(text(refused)).toMatch(/urls/);
+      expect(resultText(refused)).toMatch(/does not read local files/);
+      expect(resultText(refused)).toMatch(/urls/);
       expect(uploads()).toBe(before);
       await client.close();
     } finally {
@@ -112,7 +113,7 @@ describe("Streamable HTTP: files, auth modes and shutdown", () => {
     try {
       const client = await httpClient(instance.url);
       const credits = await client.callTool({ name: "get_credits", arguments: {} });
-      expect(structured(credits)).toMatchObject({ available: 100 });
+      expect(sc(credits)).toMatchObject({ available: 100 });
       await client.close();
     } finally {
       await instance.stop();
@@ -125,7 +126,7 @@ describe("Streamable HTTP: files, auth modes and shutdown", () => {
     sandbox.scriptTurn({
       steps: [{ heartbeat: true }, { wait: 8_000 }, { setDraft: BGM_DRAFT }, say("Done.")],
     });
-    const started = structured(
+    const started = sc(
       await client.callTool({ name: "send_message", arguments: { message: "a long one", wait_seconds: 0 } }),
     );
     expect(started.status).toBe("running");
@@ -137,7 +138,7 @@ describe("Streamable HTTP: files, auth modes and shutdown", () => {
     const stoppedAt = Date.now();
     const exited = new Promise<number | null>((resolve) => instance.child.once("exit", resolve));
     instance.child.kill("SIGTERM");
-    const answer = structured(await waiting);
+    const answer = sc(await waiting);
     // (a load balancer sees it failing its health check meanwhile, unless it has already closed)
     const health = await fetch(`${instance.url}/healthz`).catch(() => undefined);
     if (health) expect(health.status).toBe(503);

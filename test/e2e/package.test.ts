@@ -1,15 +1,15 @@
 import { execFile } from "node:child_process";
 import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TOOL_REGISTRARS } from "../../src/server/tools/index.js";
+import { ROOT } from "../helpers/paths.js";
 
 const run = promisify(execFile);
-const ROOT = resolve(import.meta.dirname, "../..");
 const NPM_FLAGS = ["--no-audit", "--no-fund", "--prefer-offline"];
 const GIT = ["-c", "user.name=test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false"];
 

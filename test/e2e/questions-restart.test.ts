@@ -9,7 +9,8 @@ import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { startSandbox } from "../../src/sandbox/index.js";
 import { VOICE_OPTIONS } from "../../src/sandbox/turns.js";
-import { type ChildServer, startChild, stopChild, structured, text } from "../helpers/mcp-child.js";
+import { type ChildServer, startChild, stopChild } from "../helpers/mcp-child.js";
+import { resultText, sc } from "../helpers/results.js";
 
 const ASK = "add a voiceover and let me choose the voice";
 
@@ -44,10 +45,10 @@ describe("the agent's questions (stdio)", () => {
         name: "send_message",
         arguments: { message: ASK, wait_seconds: 30 },
       });
-      expect(result.isError, text(result)).toBeFalsy();
+      expect(result.isError, resultText(result)).toBeFalsy();
       expect(asked).toHaveLength(1);
       expect(asked[0]?.requestedSchema.properties.answer1.enum).toEqual(VOICE_OPTIONS);
-      expect(structured(result)).toMatchObject({ status: "completed", credits_used: 5 });
+      expect(sc(result)).toMatchObject({ status: "completed", credits_used: 5 });
       expect(runSseTexts(child)).toEqual([ASK, VOICE_OPTIONS[0]]);
       expect(child.sandbox.state.runSseRequests).toBe(2);
     } finally {
@@ -62,15 +63,15 @@ describe("the agent's questions (stdio)", () => {
         name: "send_message",
         arguments: { message: ASK, wait_seconds: 30 },
       });
-      const view = structured(asked);
+      const view = sc(asked);
       expect(view.status).toBe("awaiting_input");
       expect(view.question.options).toEqual(VOICE_OPTIONS);
-      for (const option of VOICE_OPTIONS) expect(text(asked)).toContain(option);
+      for (const option of VOICE_OPTIONS) expect(resultText(asked)).toContain(option);
       const answered = await child.client.callTool({
         name: "send_message",
         arguments: { message: VOICE_OPTIONS[2], session_id: view.session_id, wait_seconds: 30 },
       });
-      expect(structured(answered)).toMatchObject({ status: "completed", activity: ["generate_voiceover"] });
+      expect(sc(answered)).toMatchObject({ status: "completed", activity: ["generate_voiceover"] });
       expect(runSseTexts(child)).toEqual([ASK, VOICE_OPTIONS[2]]);
     } finally {
       await stopChild(child);
@@ -86,22 +87,22 @@ describe("cancel_export (stdio)", () => {
         name: "upload_media",
         arguments: { urls: ["https://cdn.example.com/clips/intro.mp4"] },
       });
-      expect(upload.isError, text(upload)).toBeFalsy();
+      expect(upload.isError, resultText(upload)).toBeFalsy();
       const started = await child.client.callTool({ name: "export_video", arguments: { wait_seconds: 1 } });
-      const renderId = structured(started).render_id as string;
-      expect(structured(started).status).toBe("rendering");
+      const renderId = sc(started).render_id as string;
+      expect(sc(started).status).toBe("rendering");
       const cancelled = await child.client.callTool({
         name: "cancel_export",
         arguments: { render_id: renderId },
       });
-      expect(structured(cancelled)).toMatchObject({ render_id: renderId, status: "cancelled" });
+      expect(sc(cancelled)).toMatchObject({ render_id: renderId, status: "cancelled" });
       const cancels = child.sandbox.requests.filter(
         (r) => r.method === "POST" && r.path === `/api/render/proxy/lambda/${renderId}/cancel`,
       );
       expect(cancels).toHaveLength(1);
       const after = await child.client.callTool({ name: "get_export", arguments: { render_id: renderId } });
-      expect(structured(after).status).toBe("cancelled");
-      expect(structured(after).file).toBeUndefined();
+      expect(sc(after).status).toBe("cancelled");
+      expect(sc(after).file).toBeUndefined();
       expect(await readdir(child.outputDir)).toEqual([]);
     } finally {
       await stopChild(child);
@@ -121,9 +122,9 @@ describe("a turn that survives kill -9 (stdio)", () => {
         name: "send_message",
         arguments: { message: "generate a 10-second video from my script", wait_seconds: 0 },
       });
-      const turnId = structured(started).turn_id as string;
-      const sessionId = structured(started).session_id as string;
-      expect(structured(started).status).toBe("running");
+      const turnId = sc(started).turn_id as string;
+      const sessionId = sc(started).session_id as string;
+      expect(sc(started).status).toBe("running");
       await until(() => sandbox.state.runSseRequests === 1);
       // the record holds the baseline before the message went out
       const record = JSON.parse(await readFile(join(first.stateDir, "jobs", `${turnId}.json`), "utf8"));
@@ -140,13 +141,13 @@ describe("a turn that survives kill -9 (stdio)", () => {
         arguments: { message: "add background music", session_id: sessionId, wait_seconds: 0 },
       });
       expect(again.isError).toBe(true);
-      expect(text(again)).toContain(turnId);
+      expect(resultText(again)).toContain(turnId);
       const recovered = await second.client.callTool({
         name: "get_turn",
         arguments: { turn_id: turnId, wait_seconds: 30 },
       });
-      expect(recovered.isError, text(recovered)).toBeFalsy();
-      const view = structured(recovered);
+      expect(recovered.isError, resultText(recovered)).toBeFalsy();
+      const view = sc(recovered);
       expect(view).toMatchObject({ status: "completed", recovered: true, turn_id: turnId });
       expect(view.changes.length).toBeGreaterThan(0);
       expect(view.timeline).toMatch(/AI generated video/);
@@ -156,7 +157,7 @@ describe("a turn that survives kill -9 (stdio)", () => {
         name: "send_message",
         arguments: { message: 'add a title "Done"', session_id: sessionId, wait_seconds: 30 },
       });
-      expect(next.isError, text(next)).toBeFalsy();
+      expect(next.isError, resultText(next)).toBeFalsy();
       expect(sandbox.state.runSseRequests).toBe(2);
     } finally {
       if (second) await stopChild(second, false);
@@ -170,12 +171,12 @@ describe("token codes from NemoVideo's own CLI (stdio)", () => {
     const child = await startChild();
     try {
       const first = await child.client.callTool({ name: "get_credits", arguments: {} });
-      expect(first.isError, text(first)).toBeFalsy();
+      expect(first.isError, resultText(first)).toBeFalsy();
       const token0 = JSON.parse(await readFile(join(child.stateDir, "token.json"), "utf8"));
       child.sandbox.inject({ endpoint: "credits", kind: { type: "code", code: 1010 } });
       const again = await child.client.callTool({ name: "get_credits", arguments: {} });
-      expect(again.isError, text(again)).toBeFalsy();
-      expect(structured(again).available).toBe(100);
+      expect(again.isError, resultText(again)).toBeFalsy();
+      expect(sc(again).available).toBe(100);
       expect(child.sandbox.state.tokenRequests).toBe(2);
       expect(child.sandbox.requests.filter((r) => r.path === "/api/credits/balance/simple")).toHaveLength(3);
       const token1 = JSON.parse(await readFile(join(child.stateDir, "token.json"), "utf8"));

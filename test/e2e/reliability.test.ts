@@ -9,9 +9,11 @@ import { join } from "node:path";
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
 import { describe, it } from "vitest";
 import { startSandbox } from "../../src/sandbox/index.js";
-import { type FaultServer, ROOT, resultText, sc, withFaultServer } from "../helpers/fault-harness.js";
+import { type FaultServer, withFaultServer } from "../helpers/fault-harness.js";
+import { ROOT } from "../helpers/paths.js";
+import { resultText, sc } from "../helpers/results.js";
 import { BGM_DRAFT, say } from "../helpers/adk.js";
-import { startChild, stopChild, structured } from "../helpers/mcp-child.js";
+import { startChild, stopChild } from "../helpers/mcp-child.js";
 
 describe("two real processes on one state directory", () => {
   it("concurrent first calls: one client id, one token request, each process keeps its own session", async ({
@@ -37,17 +39,17 @@ describe("two real processes on one state directory", () => {
 
       // each process made its own session current; another process's create_session does not move it
       const [a, b] = all as [typeof first, typeof first];
-      const mine = structured(states[0]).session_id as string;
+      const mine = sc(states[0]).session_id as string;
       const created = await b.client.callTool({ name: "create_session", arguments: {} });
-      const theirs = structured(created).session_id as string;
+      const theirs = sc(created).session_id as string;
       expect(theirs).not.toBe(mine);
       const onA = await a.client.callTool({ name: "get_state", arguments: {} });
-      expect(structured(onA).session_id).toBe(mine);
+      expect(sc(onA).session_id).toBe(mine);
       const sent = await a.client.callTool({
         name: "send_message",
         arguments: { message: "add background music", wait_seconds: 30 },
       });
-      expect(structured(sent).session_id).toBe(mine);
+      expect(sc(sent).session_id).toBe(mine);
       expect(sandbox.state.tokenRequests).toBe(1);
     } finally {
       for (const c of others) await stopChild(c, false);

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, startCli } from "../helpers/cli-run.js";
+import { startCli } from "../helpers/cli-run.js";
+import { CLI } from "../helpers/paths.js";
 
 describe("nemovideo-mcp sandbox (built dist/cli.js)", () => {
   let dir: string;

@@ -25,7 +25,8 @@ import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/type
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { MAX_UPLOAD_BYTES } from "../../src/client/errors.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
-import { FIXTURES, startChild, stopChild } from "../helpers/mcp-child.js";
+import { startChild, stopChild } from "../helpers/mcp-child.js";
+import { FIXTURES } from "../helpers/paths.js";
 import { type MemoryServer, startMemoryServer } from "../helpers/mcp-memory.js";
 import { startRawServer } from "../helpers/security-stdio.js";
 import { within } from "../helpers/within.js";

@@ -1,7 +1,9 @@
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ChildServer, FIXTURES, startChild, stopChild, structured, text } from "../helpers/mcp-child.js";
+import { type ChildServer, startChild, stopChild } from "../helpers/mcp-child.js";
+import { FIXTURES } from "../helpers/paths.js";
+import { resultText, sc } from "../helpers/results.js";
 
 const SAMPLE = join(FIXTURES, "sample.mp4");
 const VOICEOVER = "add a natural AI voiceover in English for my product walkthrough video";
@@ -52,17 +54,17 @@ describe("nemovideo-mcp over stdio (built dist/cli.js)", () => {
   });
 
   it("walks the voiceover flow: session, upload, message, silent edit, state, export, download", async () => {
-    const before = structured(await call("get_credits"));
+    const before = sc(await call("get_credits"));
     expect(before.available).toBe(100);
 
-    const session = structured(await call("create_session", { language: "en" }));
+    const session = sc(await call("create_session", { language: "en" }));
     expect(session.session_id).toBeTruthy();
     expect(session.project_url).toMatch(/^https:\/\/nemovideo\.test\/workspace\/claim\?ct=clm_/);
 
     const progress: Array<{ progress: number; message?: string | undefined }> = [];
     const upload = await call("upload_media", { paths: [SAMPLE] }, { onprogress: (p) => progress.push(p) });
     expect(upload.isError).toBeFalsy();
-    const files = structured(upload).files;
+    const files = sc(upload).files;
     expect(files).toHaveLength(1);
     expect(files[0].name).toBe("sample.mp4");
     expect(progress.length).toBeGreaterThan(0);
@@ -74,7 +76,7 @@ describe("nemovideo-mcp over stdio (built dist/cli.js)", () => {
       { message: VOICEOVER, wait_seconds: 60 },
       { onprogress: (p) => turnProgress.push(p) },
     );
-    const turn = structured(sent);
+    const turn = sc(sent);
     expect(turn.status).toBe("completed");
     expect(turn.activity).toContain("generate_voiceover");
     expect(turn.reply.length).toBeGreaterThan(10);
@@ -85,18 +87,18 @@ describe("nemovideo-mcp over stdio (built dist/cli.js)", () => {
       expect(turnProgress[i]!.progress).toBeGreaterThan(turnProgress[i - 1]!.progress);
     }
 
-    const silent = structured(await call("send_message", { message: "add some lo-fi background music" }));
+    const silent = sc(await call("send_message", { message: "add some lo-fi background music" }));
     expect(silent.status).toBe("completed");
     expect(silent.reply).toBe("");
     expect(silent.changes.join(" ")).toMatch(/Added audio track/);
 
-    const state = structured(await call("get_state"));
+    const state = sc(await call("get_state"));
     expect(state.exportable).toBe(true);
     expect(state.tracks.map((t: { kind: string }) => t.kind)).toEqual(["video", "audio", "audio"]);
     expect(state.summary).toMatch(/^Timeline \(3 tracks\): 1\. Video: sample\.mp4/);
 
     const exported = await call("export_video", { wait_seconds: 60 });
-    const view = structured(exported);
+    const view = sc(exported);
     expect(view.status).toBe("completed");
     expect(view.render_id).toMatch(/^render_\d+/);
     expect(view.file.startsWith(child.outputDir)).toBe(true);
@@ -108,7 +110,7 @@ describe("nemovideo-mcp over stdio (built dist/cli.js)", () => {
     );
     expect(link?.uri).toMatch(/^file:\/\/.*\.mp4$/);
 
-    const after = structured(await call("get_credits"));
+    const after = sc(await call("get_credits"));
     expect(after.available).toBeLessThan(before.available);
 
     const render = child.sandbox.requests.find((r) => r.path === "/api/render/proxy/lambda");
@@ -118,25 +120,23 @@ describe("nemovideo-mcp over stdio (built dist/cli.js)", () => {
 
   it("lets a turn and an export outlive wait_seconds and picks them up without re-sending", async () => {
     const runSseBefore = child.sandbox.requests.filter((r) => r.path === "/run_sse").length;
-    const started = structured(
+    const started = sc(
       await call("send_message", { message: "generate a 20-second video from my script", wait_seconds: 0 }),
     );
     expect(started.status).toBe("running");
     let turn = started;
     for (let i = 0; i < 50 && turn.status === "running"; i++) {
-      turn = structured(await call("get_turn", { turn_id: started.turn_id, wait_seconds: 5 }));
+      turn = sc(await call("get_turn", { turn_id: started.turn_id, wait_seconds: 5 }));
     }
     expect(turn.status).toBe("completed");
     expect(turn.activity).toContain("generate_video");
     expect(child.sandbox.requests.filter((r) => r.path === "/run_sse").length).toBe(runSseBefore + 1);
 
-    const rendering = structured(
-      await call("export_video", { wait_seconds: 0, file_name: "background.mp4" }),
-    );
+    const rendering = sc(await call("export_video", { wait_seconds: 0, file_name: "background.mp4" }));
     expect(rendering.status).toBe("rendering");
     let done = rendering;
     for (let i = 0; i < 50 && done.status === "rendering"; i++) {
-      done = structured(await call("get_export", { render_id: rendering.render_id, wait_seconds: 5 }));
+      done = sc(await call("get_export", { render_id: rendering.render_id, wait_seconds: 5 }));
     }
     expect(done.status).toBe("completed");
     expect(done.file).toBe(join(child.outputDir, "background.mp4"));
@@ -148,7 +148,7 @@ describe("nemovideo-mcp over stdio (built dist/cli.js)", () => {
     // A restarted server still reports the finished export.
     const second = await child.restart();
     try {
-      const again = structured(
+      const again = sc(
         await second.client.callTool({ name: "get_export", arguments: { render_id: rendering.render_id } }),
       );
       expect(again.status).toBe("completed");
@@ -188,18 +188,18 @@ describe("nemovideo-mcp over stdio (built dist/cli.js)", () => {
   it("reports expected failures as isError results and keeps serving", async () => {
     const outside = await call("upload_media", { paths: ["/etc/hostname"] });
     expect(outside.isError).toBe(true);
-    expect(text(outside)).toMatch(/outside|allowed/i);
+    expect(resultText(outside)).toMatch(/outside|allowed/i);
 
     const missing = await call("upload_media", { paths: [join(child.dir, "nope.mp4")] });
     expect(missing.isError).toBe(true);
-    expect(text(missing)).toMatch(/not found|does not exist/i);
+    expect(resultText(missing)).toMatch(/not found|does not exist/i);
 
     const nothing = await call("upload_media", {});
     expect(nothing.isError).toBe(true);
 
     const empty = await call("send_message", { message: "   " });
     expect(empty.isError).toBe(true);
-    expect(text(empty)).toMatch(/message/);
+    expect(resultText(empty)).toMatch(/message/);
 
     const unknownTurn = await call("get_turn", { turn_id: "turn_nope" });
     expect(unknownTurn.isError).toBe(true);
@@ -208,10 +208,10 @@ describe("nemovideo-mcp over stdio (built dist/cli.js)", () => {
     const unknownExport = await call("get_export", { render_id: "render_nope" });
     expect(unknownExport.isError).toBe(true);
 
-    const fresh = structured(await call("create_session", {}));
+    const fresh = sc(await call("create_session", {}));
     const notExportable = await call("export_video", { session_id: fresh.session_id });
     expect(notExportable.isError).toBe(true);
-    expect(text(notExportable)).toMatch(/nothing|empty|generate/i);
+    expect(resultText(notExportable)).toMatch(/nothing|empty|generate/i);
 
     const escaping = await call("export_video", { output_dir: "/tmp/../etc" });
     expect(escaping.isError).toBe(true);
@@ -221,7 +221,7 @@ describe("nemovideo-mcp over stdio (built dist/cli.js)", () => {
     child.sandbox.inject({ endpoint: "credits", kind: { type: "http", status: 500 } });
     const down = await call("get_credits");
     expect(down.isError).toBe(true);
-    expect(text(down)).toMatch(/HTTP 500/);
+    expect(resultText(down)).toMatch(/HTTP 500/);
 
     child.sandbox.inject({
       endpoint: "run_sse",
@@ -229,14 +229,14 @@ describe("nemovideo-mcp over stdio (built dist/cli.js)", () => {
     });
     const broke = await call("send_message", { message: "generate a video" });
     expect(broke.isError).toBe(true);
-    expect(text(broke)).toMatch(/2001/);
-    expect(text(broke)).toMatch(/register\?bind=/);
+    expect(resultText(broke)).toMatch(/2001/);
+    expect(resultText(broke)).toMatch(/register\?bind=/);
 
     child.sandbox.state.deleteSession(fresh.session_id);
     const gone = await call("get_state", { session_id: fresh.session_id });
     expect(gone.isError).toBe(true);
-    expect(text(gone)).toMatch(/1002/);
-    expect(text(gone)).toMatch(/gone/);
+    expect(resultText(gone)).toMatch(/1002/);
+    expect(resultText(gone)).toMatch(/gone/);
 
     const ok = await call("get_credits");
     expect(ok.isError).toBeFalsy();
@@ -262,7 +262,7 @@ describe("a restart in the middle of a render", () => {
     const first = await startChild({ sandboxOptions: { stepMs: 1, renderSteps: 40 } });
     try {
       await first.client.callTool({ name: "upload_media", arguments: { paths: [SAMPLE] } });
-      const rendering = structured(
+      const rendering = sc(
         await first.client.callTool({ name: "export_video", arguments: { wait_seconds: 0 } }),
       );
       expect(rendering.status).toBe("rendering");
@@ -270,14 +270,14 @@ describe("a restart in the middle of a render", () => {
 
       const second = await first.restart();
       try {
-        let view = structured(
+        let view = sc(
           await second.client.callTool({
             name: "get_export",
             arguments: { render_id: rendering.render_id, wait_seconds: 20 },
           }),
         );
         for (let i = 0; i < 10 && view.status === "rendering"; i++) {
-          view = structured(
+          view = sc(
             await second.client.callTool({
               name: "get_export",
               arguments: { render_id: rendering.render_id, wait_seconds: 5 },

@@ -14,14 +14,13 @@ import {
   type FaultServer,
   plainWordsProblem,
   prng,
-  resultText,
-  SAMPLE,
-  sc,
   startFaultServer,
   type ToolName,
   until,
 } from "../helpers/fault-harness.js";
 import { startChild, stopChild } from "../helpers/mcp-child.js";
+import { SAMPLE } from "../helpers/paths.js";
+import { resultText, sc } from "../helpers/results.js";
 
 const SEED = Number(process.env.SOAK_SEED ?? 20_250_611);
 const CALLS = Number(process.env.SOAK_CALLS ?? 400);

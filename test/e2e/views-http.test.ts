@@ -1,12 +1,11 @@
 import { copyFile, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 import { type HttpInstance, httpClient, sandboxToken, startHttpInstance } from "../helpers/http-instances.js";
-
-const SAMPLE = join(resolve(import.meta.dirname, "../.."), "fixtures", "sample.mp4");
+import { SAMPLE } from "../helpers/paths.js";
 
 describe("MCP Apps views over Streamable HTTP (hosted, no output folder)", () => {
   let sandbox: Sandbox;

@@ -1,9 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { join, resolve } from "node:path";
-
-export const ROOT = resolve(import.meta.dirname, "../..");
-export const CLI = join(ROOT, "dist", "cli.js");
-export const FIXTURES = join(ROOT, "fixtures");
+import { CLI } from "./paths.js";
 
 /** How one run of the built CLI ended. */
 export interface CliRun {

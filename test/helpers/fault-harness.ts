@@ -4,13 +4,11 @@
  * session), a temp-file finder, the "plain words" check of error texts, and a small seeded PRNG.
  */
 import { copyFile, readdir, readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
+import { SAMPLE } from "./paths.js";
 import { type MemoryOptions, type MemoryServer, startMemoryServer } from "./mcp-memory.js";
-
-export const ROOT = resolve(import.meta.dirname, "../..");
-export const SAMPLE = join(ROOT, "fixtures", "sample.mp4");
 
 export const TOOL_NAMES = [
   "create_session",
@@ -121,20 +119,6 @@ export async function findTempFiles(dir: string): Promise<string[]> {
   return entries
     .filter((e) => e.isFile() && /\.(part|tmp)$/.test(e.name))
     .map((e) => join(e.parentPath ?? dir, e.name).slice(dir.length + 1));
-}
-
-/** The text of a tool result (all text items). */
-export function resultText(result: unknown): string {
-  const content = (result as { content?: Array<{ type: string; text?: string }> }).content ?? [];
-  return content
-    .filter((c) => c.type === "text")
-    .map((c) => c.text ?? "")
-    .join("\n");
-}
-
-/** The structured content of a tool result, typed loosely. */
-export function sc(result: unknown): Record<string, any> {
-  return (result as { structuredContent?: Record<string, any> }).structuredContent ?? {};
 }
 
 /**

@@ -1,14 +1,11 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { PassThrough } from "node:stream";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
-
-export const ROOT = resolve(import.meta.dirname, "../..");
-export const CLI = join(ROOT, "dist", "cli.js");
-export const FIXTURES = join(ROOT, "fixtures");
+import { CLI, FIXTURES } from "./paths.js";
 
 export interface ChildServer {
   client: Client;
@@ -101,18 +98,4 @@ export async function stopChild(child: ChildServer, ownsSandbox = true): Promise
     await child.sandbox.close();
     await rm(child.dir, { recursive: true, force: true });
   }
-}
-
-/** The structured content of a tool result, typed loosely for assertions. */
-export function structured(result: unknown): Record<string, any> {
-  return (result as { structuredContent?: Record<string, any> }).structuredContent ?? {};
-}
-
-/** The text of a tool result's first content item. */
-export function text(result: unknown): string {
-  const content = (result as { content?: Array<{ type: string; text?: string }> }).content ?? [];
-  return content
-    .filter((c) => c.type === "text")
-    .map((c) => c.text ?? "")
-    .join("\n");
 }

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { CLI } from "./mcp-child.js";
+import { CLI } from "./paths.js";
 
 /** One line the server wrote to stdout, and what it parsed to (undefined when it was not JSON). */
 export interface StdoutLine {

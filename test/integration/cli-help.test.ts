@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HELP_TOPICS } from "../../src/commands/help.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
-import { ROOT, runCli } from "../helpers/cli-run.js";
+import { runCli } from "../helpers/cli-run.js";
+import { ROOT } from "../helpers/paths.js";
 
 /** Every environment variable the code reads: `e("NAME")` in config.ts and `process.env.NAME` elsewhere. */
 async function environmentVariables(): Promise<string[]> {

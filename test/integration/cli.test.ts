@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProgressLine } from "../../src/commands/progress.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
-import { type CliRun, FIXTURES, runCli, startCli } from "../helpers/cli-run.js";
+import { type CliRun, runCli, startCli } from "../helpers/cli-run.js";
+import { FIXTURES } from "../helpers/paths.js";
 
 const SAMPLE = join(FIXTURES, "sample.mp4");
 const VOICEOVER = "add a natural AI voiceover in English for my product walkthrough video";

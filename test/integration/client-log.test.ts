@@ -2,12 +2,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { NemoClient } from "../../src/client/client.js";
 import { CreditsSchema } from "../../src/client/schemas.js";
 import { fetchCredits } from "../../src/client/state.js";
-import { StateStore } from "../../src/client/store.js";
 import { Logger } from "../../src/log.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
+import { makeClient } from "../helpers/client.js";
 
 let sandbox: Sandbox;
 let dir: string;
@@ -25,12 +24,7 @@ afterAll(async () => {
 function client(level: "debug" | "info") {
   const lines: string[] = [];
   const logger = new Logger(level, (line) => lines.push(line));
-  const nemo = new NemoClient({
-    config: { apiUrl: sandbox.url, webUrl: "https://nemovideo.test", retry429Ms: 10, requestTimeoutMs: 2000 },
-    skill: { name: "ai-voiceover-for", version: "1.0.0", platform: "unknown" },
-    store: new StateStore(dir),
-    logger,
-  });
+  const nemo = makeClient(sandbox.url, { dir, requestTimeoutMs: 2000, logger }).client;
   return { nemo, lines };
 }
 

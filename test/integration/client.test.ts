@@ -1,9 +1,8 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { NemoClient, type SkillIdentity } from "../../src/client/client.js";
+import type { NemoClient, SkillIdentity } from "../../src/client/client.js";
 import {
   ACCEPTED_FORMATS,
   AuthError,
@@ -25,49 +24,17 @@ import { submitRender } from "../../src/client/render.js";
 import { CreditsSchema } from "../../src/client/schemas.js";
 import { Sessions } from "../../src/client/sessions.js";
 import { fetchCredits, fetchState } from "../../src/client/state.js";
-import { StateStore } from "../../src/client/store.js";
 import { uploadUrls } from "../../src/client/upload.js";
 import { Logger } from "../../src/log.js";
 import { type FaultKind, type RecordedRequest, type Sandbox, startSandbox } from "../../src/sandbox/index.js";
+import { makeClient } from "../helpers/client.js";
 import { resolveSkill, type SkillInfo, skillHeaders } from "../../src/skills.js";
 
 const WEB = "https://nemovideo.test";
-const VOICEOVER: SkillIdentity = { name: "ai-voiceover-for", version: "1.0.0", platform: "unknown" };
+const _VOICEOVER: SkillIdentity = { name: "ai-voiceover-for", version: "1.0.0", platform: "unknown" };
 const FIXTURES = resolve(import.meta.dirname, "../fixtures/skills");
 
 let sandbox: Sandbox;
-let dirs: string[];
-
-interface ClientOptions {
-  url?: string;
-  token?: string;
-  clientId?: string;
-  requestTimeoutMs?: number;
-  retry429Ms?: number;
-  skill?: SkillIdentity;
-  logger?: Logger;
-  dir?: string;
-}
-
-async function makeClient(opts: ClientOptions = {}) {
-  const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), "nemo-")));
-  dirs.push(dir);
-  const store = new StateStore(dir);
-  const client = new NemoClient({
-    config: {
-      apiUrl: opts.url ?? sandbox.url,
-      webUrl: WEB,
-      token: opts.token,
-      clientId: opts.clientId,
-      retry429Ms: opts.retry429Ms ?? 10,
-      requestTimeoutMs: opts.requestTimeoutMs ?? 2000,
-    },
-    skill: opts.skill ?? VOICEOVER,
-    store,
-    ...(opts.logger ? { logger: opts.logger } : {}),
-  });
-  return { client, store, dir };
-}
 
 /** The error a promise rejects with (fails the test when it resolves). */
 async function failure(promise: Promise<unknown>): Promise<NemoError> {
@@ -105,23 +72,21 @@ async function cachedToken(dir: string): Promise<{ token: string; userId: string
 }
 
 beforeEach(async () => {
-  dirs = [];
   sandbox = await startSandbox({ stepMs: 0 });
 });
 
 afterEach(async () => {
   await sandbox.close();
-  await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
 describe("response styles", () => {
   it("reads the standard {code, message, data} envelope", async () => {
-    const { client } = await makeClient();
+    const { client } = makeClient(sandbox.url);
     expect(await fetchCredits(client)).toEqual({ available: 100, frozen: 0, total: 100 });
   });
 
   it("reads the {success, data} style", async () => {
-    const { client } = await makeClient();
+    const { client } = makeClient(sandbox.url);
     fault("credits", {
       type: "http",
       status: 200,
@@ -131,13 +96,13 @@ describe("response styles", () => {
   });
 
   it("reads fields at the top level", async () => {
-    const { client } = await makeClient();
+    const { client } = makeClient(sandbox.url);
     fault("credits", { type: "http", status: 200, body: '{"available":5,"frozen":1,"total":6}' });
     expect(await fetchCredits(client)).toMatchObject({ available: 5, frozen: 1, total: 6 });
   });
 
   it("ignores unknown keys in the envelope and in the data", async () => {
-    const { client } = await makeClient();
+    const { client } = makeClient(sandbox.url);
     fault("credits", {
       type: "http",
       status: 200,
@@ -152,7 +117,7 @@ describe("response styles", () => {
   });
 
   it("{success:false} is an error carrying the backend's message", async () => {
-    const { client } = await makeClient();
+    const { client } = makeClient(sandbox.url);
     fault("credits", { type: "http", status: 200, body: '{"success":false,"message":"ledger offline"}' });
     const err = await failure(fetchCredits(client));
     expect(err).toBeInstanceOf(BackendError);
@@ -160,7 +125,7 @@ describe("response styles", () => {
   });
 
   it("code != 0 with HTTP 200 is an error with that code", async () => {
-    const { client } = await makeClient();
+    const { client } = makeClient(sandbox.url);
     fault("credits", { type: "code", code: 7777, message: "quota daemon asleep" });
     const err = await failure(fetchCredits(client));
     expect(err).toBeInstanceOf(BackendError);
@@ -170,7 +135,7 @@ describe("response styles", () => {
   });
 
   it("a body that is not JSON: MalformedResponseError, not retried", async () => {
-    const { client } = await makeClient();
+    const { client } = makeClient(sandbox.url);
     fault("credits", { type: "malformed" });
     const err = await failure(fetchCredits(client));
     expect(err).toBeInstanceOf(MalformedResponseError);
@@ -179,7 +144,7 @@ describe("response styles", () => {
   });
 
   it("JSON that lacks required fields: MalformedResponseError naming the call", async () => {
-    const { client } = await makeClient();
+    const { client } = makeClient(sandbox.url);
     fault("session", { type: "http", status: 200, body: '{"code":0,"data":{"task":"no ids here"}}' });
     const err = await failure(new Sessions(client).create());
     expect(err).toBeInstanceOf(MalformedResponseError);
@@ -187,7 +152,7 @@ describe("response styles", () => {
   });
 
   it("a truncated body on a POST: a typed error, not retried", async () => {
-    const { client } = await makeClient();
+    const { client } = makeClient(sandbox.url);
     fault("session", { type: "truncated" });
     const err = await failure(new Sessions(client).create());
     expect(err).toBeInstanceOf(NetworkError);
@@ -195,7 +160,7 @@ describe("response styles", () => {
   });
 
   it("a truncated body on a GET is retried once and then succeeds", async () => {
-    const { client } = await makeClient();
+    const { client } = makeClient(sandbox.url);
     fault("credits", { type: "truncated" });
     expect(await fetchCredits(client)).toMatchObject({ available: 100 });
     expect(requestsTo(CREDITS)).toHaveLength(2);
@@ -204,7 +169,7 @@ describe("response styles", () => {
 
 describe("1001: invalid or expired token", () => {
   it("anonymous: re-acquires once with the same client id and retries the call once", async () => {
-    const { client, dir } = await makeClient();
+    const { client, dir } = makeClient(sandbox.url);
     await fetchCredits(client);
     const first = await cachedToken(dir);
     sandbox.state.expireAllTokens();
@@ -224,7 +189,7 @@ describe("1001: invalid or expired token", () => {
   });
 
   it("anonymous: 1001 twice in a row is an AuthError after one retry", async () => {
-    const { client } = await makeClient();
+    const { client } = makeClient(sandbox.url);
     fault("credits", { type: "code", code: 1001, status: 401 }, 2);
     const err = await failure(fetchCredits(client));
     expect(err).toBeInstanceOf(AuthError);
@@ -235,7 +200,7 @@ describe("1001: invalid or expired token", () => {
   });
 
   it.each([1010, 1011])("%i is a token error too: a new anonymous token and one retry", async (code) => {
-    const { client } = await makeClient();
+    const { client } = makeClient(sandbox.url);
     await fetchCredits(client);
     fault("credits", { type: "code", code, status: 200 });
     expect(await fetchCredits(client)).toMatchObject({ available: 100 });
@@ -249,14 +214,14 @@ describe("1001: invalid or expired token", () => {
   });
 
   it("1001 inside an HTTP 200 body is handled the same way", async () => {
-    const { client } = await makeClient();
+    const { client } = makeClient(sandbox.url);
     fault("credits", { type: "code", code: 1001, status: 200 });
     expect(await fetchCredits(client)).toMatchObject({ available: 100 });
     expect(requestsTo(TOKEN)).toHaveLength(2);
   });
 
   it("a user NEMO_TOKEN: AuthError at once saying NEMO_TOKEN was rejected, no token request", async () => {
-    const { client } = await makeClient({ token: "nmv_usr_revoked0000000000" });
+    const { client } = makeClient(sandbox.url, { token: "nmv_usr_revoked0000000000" });
     const err = await failure(fetchCredits(client));
     expect(err).toBeInstanceOf(AuthError);
     expect(err.userMessage).toMatch(/NEMO_TOKEN was rejected/);
@@ -267,7 +232,7 @@ describe("1001: invalid or expired token", () => {
 
 describe("1002: session not found", () => {
   it("is a SessionNotFoundError telling the user to start a new session", async () => {
-    const { client } = await makeClient();
+    const { client } = makeClient(sandbox.url);
     const session = await new Sessions(client).create();
     sandbox.state.deleteSession(session.sessionId);
     const err = await failure(fetchState(client, session.sessionId));
@@ -280,7 +245,7 @@ describe("1002: session not found", () => {
 
 describe("2001: no credits", () => {
   it("anonymous: registration link bound to the user id from the token response", async () => {
-    const { client, dir } = await makeClient();
+    const { client, dir } = makeClient(sandbox.url);
     await fetchCredits(client);
     const { userId } = await cachedToken(dir);
     expect(userId).toMatch(/^anon_/);
@@ -292,10 +257,10 @@ describe("2001: no credits", () => {
   });
 
   it("anonymous after a restart (token from token.json): the link is still bound to the user id", async () => {
-    const first = await makeClient();
+    const first = makeClient(sandbox.url);
     await fetchCredits(first.client);
     const { userId } = await cachedToken(first.dir);
-    const { client } = await makeClient({ dir: first.dir });
+    const { client } = makeClient(sandbox.url, { dir: first.dir });
     fault("credits", { type: "code", code: 2001 });
     const err = await failure(fetchCredits(client));
     expect(requestsTo(TOKEN)).toHaveLength(1);
@@ -303,7 +268,7 @@ describe("2001: no credits", () => {
   });
 
   it("the real shortage: a turn the account cannot pay for", async () => {
-    const { client, dir } = await makeClient();
+    const { client, dir } = makeClient(sandbox.url);
     const session = await new Sessions(client).create();
     const { token, userId } = await cachedToken(dir);
     sandbox.state.setCredits(token, 0);
@@ -326,7 +291,7 @@ describe("2001: no credits", () => {
 
   it("registered (NEMO_TOKEN): top up wording and no link", async () => {
     const { token } = sandbox.state.issueToken("user-client", 100, 60_000).token;
-    const { client } = await makeClient({ token });
+    const { client } = makeClient(sandbox.url, { token });
     fault("credits", { type: "code", code: 2001 });
     const err = await failure(fetchCredits(client));
     expect(err).toBeInstanceOf(NoCreditsError);
@@ -338,7 +303,7 @@ describe("2001: no credits", () => {
 
 describe("4001 and 4002: upload refused", () => {
   it("4001 lists the accepted formats", async () => {
-    const { client } = await makeClient();
+    const { client } = makeClient(sandbox.url);
     const { sessionId } = await new Sessions(client).create();
     fault("upload", { type: "code", code: 4001 });
     const err = await failure(uploadUrls(client, sessionId, ["https://media.example/clip.xyz"]));
@@ -351,7 +316,7 @@ describe("4001 and 4002: upload refused", () => {
   });
 
   it("4002 names the 500 MB limit and suggests compressing or trimming", async () => {
-    const { client } = await makeClient();
+    const { client } = makeClient(sandbox.url);
     const { sessionId } = await new Sessions(client).create();
     fault("upload", { type: "code", code: 4002 });
     const err = await failure(uploadUrls(client, sessionId, ["https://media.example/huge.mp4"]));
@@ -365,7 +330,7 @@ describe("4001 and 4002: upload refused", () => {
 
 describe("HTTP 402: plan required", () => {
   it("is a PlanRequiredError about the plan, not credits", async () => {
-    const { client } = await makeClient();
+    const { client } = makeClient(sandbox.url);
     const { sessionId } = await new Sessions(client).create();
     fault("render_submit", { type: "http", status: 402 });
     const err = await failure(submitRender(client, sessionId, { t: [] }));
@@ -381,7 +346,7 @@ describe("HTTP 402: plan required", () => {
 
 describe("HTTP 429: rate limit", () => {
   it("waits retry429Ms and retries once, then succeeds", async () => {
-    const { client } = await makeClient({ retry429Ms: 60 });
+    const { client } = makeClient(sandbox.url, { retry429Ms: 60 });
     await fetchCredits(client);
     fault("credits", { type: "http", status: 429 });
     expect(await fetchCredits(client)).toMatchObject({ available: 100 });
@@ -392,7 +357,7 @@ describe("HTTP 429: rate limit", () => {
 
   it("honours Retry-After (seconds or a date) instead of retry429Ms", async () => {
     // retry429Ms of 10 minutes: only Retry-After can make the retry come in time
-    const { client } = await makeClient({ retry429Ms: 600_000 });
+    const { client } = makeClient(sandbox.url, { retry429Ms: 600_000 });
     await fetchCredits(client);
     fault("credits", { type: "http", status: 429, headers: { "retry-after": "0" } });
     expect(await fetchCredits(client)).toMatchObject({ available: 100 });
@@ -403,7 +368,7 @@ describe("HTTP 429: rate limit", () => {
   });
 
   it("twice in a row: RateLimitError with a clear message after exactly one retry", async () => {
-    const { client } = await makeClient();
+    const { client } = makeClient(sandbox.url);
     fault("credits", { type: "http", status: 429 }, 2);
     const err = await failure(fetchCredits(client));
     expect(err).toBeInstanceOf(RateLimitError);
@@ -414,14 +379,14 @@ describe("HTTP 429: rate limit", () => {
   });
 
   it("on the token call: waits and retries once, then succeeds", async () => {
-    const { client } = await makeClient();
+    const { client } = makeClient(sandbox.url);
     fault("token", { type: "http", status: 429 });
     expect(await fetchCredits(client)).toMatchObject({ available: 100 });
     expect(sandbox.state.tokenRequests).toBe(2);
   });
 
   it("on the token call twice: RateLimitError after exactly one retry", async () => {
-    const { client } = await makeClient();
+    const { client } = makeClient(sandbox.url);
     fault("token", { type: "http", status: 429 }, 2);
     const err = await failure(fetchCredits(client));
     expect(err).toBeInstanceOf(RateLimitError);
@@ -433,14 +398,14 @@ describe("HTTP 429: rate limit", () => {
 
 describe("5xx: server errors", () => {
   it.each([502, 503, 504])("GET answered %i is retried once and then succeeds", async (status) => {
-    const { client } = await makeClient();
+    const { client } = makeClient(sandbox.url);
     fault("credits", { type: "http", status });
     expect(await fetchCredits(client)).toMatchObject({ available: 100 });
     expect(requestsTo(CREDITS)).toHaveLength(2);
   });
 
   it("GET answered 503 twice: ServerError after one retry", async () => {
-    const { client } = await makeClient();
+    const { client } = makeClient(sandbox.url);
     fault("credits", { type: "http", status: 503 }, 2);
     const err = await failure(fetchCredits(client));
     expect(err).toBeInstanceOf(ServerError);
@@ -450,7 +415,7 @@ describe("5xx: server errors", () => {
   });
 
   it("GET answered 500 is not retried", async () => {
-    const { client } = await makeClient();
+    const { client } = makeClient(sandbox.url);
     fault("credits", { type: "code", code: 500, status: 500, message: "internal error" });
     const err = await failure(fetchCredits(client));
     expect(err).toBeInstanceOf(ServerError);
@@ -459,7 +424,7 @@ describe("5xx: server errors", () => {
   });
 
   it("POST answered 503 is not retried", async () => {
-    const { client } = await makeClient();
+    const { client } = makeClient(sandbox.url);
     fault("session", { type: "http", status: 503 });
     const err = await failure(new Sessions(client).create());
     expect(err).toBeInstanceOf(ServerError);
@@ -470,7 +435,7 @@ describe("5xx: server errors", () => {
 describe("network failures, timeouts and cancellation", () => {
   it("connection refused: NetworkError naming the URL", async () => {
     const url = `http://127.0.0.1:${await closedPort()}`;
-    const { client } = await makeClient({ url });
+    const { client } = makeClient(url);
     const err = await failure(fetchCredits(client));
     expect(err).toBeInstanceOf(NetworkError);
     expect(err.message).toContain(url);
@@ -479,7 +444,7 @@ describe("network failures, timeouts and cancellation", () => {
   });
 
   it("connection reset on a POST: NetworkError, not retried", async () => {
-    const { client } = await makeClient();
+    const { client } = makeClient(sandbox.url);
     await fetchCredits(client);
     fault("session", { type: "reset" });
     const err = await failure(new Sessions(client).create());
@@ -489,7 +454,7 @@ describe("network failures, timeouts and cancellation", () => {
   });
 
   it("connection reset on a GET: retried once; twice is a NetworkError", async () => {
-    const { client } = await makeClient();
+    const { client } = makeClient(sandbox.url);
     fault("credits", { type: "reset" });
     expect(await fetchCredits(client)).toMatchObject({ available: 100 });
     expect(requestsTo(CREDITS)).toHaveLength(2);
@@ -499,7 +464,7 @@ describe("network failures, timeouts and cancellation", () => {
   });
 
   it("no answer within requestTimeoutMs: TimeoutError", async () => {
-    const { client } = await makeClient({ requestTimeoutMs: 150 });
+    const { client } = makeClient(sandbox.url, { requestTimeoutMs: 150 });
     await fetchCredits(client);
     fault("session", { type: "delay", ms: 1500 });
     const started = Date.now();
@@ -510,7 +475,7 @@ describe("network failures, timeouts and cancellation", () => {
   });
 
   it("an AbortSignal fired during a request: CancelledError, at once", async () => {
-    const { client } = await makeClient();
+    const { client } = makeClient(sandbox.url);
     await fetchCredits(client);
     fault("credits", { type: "delay", ms: 1500 });
     const controller = new AbortController();
@@ -522,7 +487,7 @@ describe("network failures, timeouts and cancellation", () => {
   });
 
   it("an AbortSignal fired during the 429 wait: CancelledError, no retry", async () => {
-    const { client } = await makeClient({ retry429Ms: 5000 });
+    const { client } = makeClient(sandbox.url, { retry429Ms: 5000 });
     await fetchCredits(client);
     fault("credits", { type: "http", status: 429 });
     const controller = new AbortController();
@@ -534,7 +499,7 @@ describe("network failures, timeouts and cancellation", () => {
   });
 
   it("an already aborted signal: CancelledError", async () => {
-    const { client } = await makeClient();
+    const { client } = makeClient(sandbox.url);
     await fetchCredits(client);
     const before = requestsTo(CREDITS).length;
     const err = await failure(fetchCredits(client, AbortSignal.abort()));
@@ -562,7 +527,7 @@ describe("headers on every request", () => {
     "bundled skill %s: attribution from its frontmatter, bearer and client id",
     async (name) => {
       const skill = await resolveSkill(name, { env: {} });
-      const { client, dir } = await makeClient({ skill: identity(skill) });
+      const { client, dir } = makeClient(sandbox.url, { skill: identity(skill) });
       const requests = await exercise(client);
       const expected = skillHeaders(skill);
       expect(expected).toEqual({
@@ -599,7 +564,7 @@ describe("headers on every request", () => {
   ])("X-Skill-Platform %s for a skill installed at %s", async (platform, path) => {
     const skill = await resolveSkill(join(FIXTURES, path), { env: {} });
     expect(skill.platform).toBe(platform);
-    const { client } = await makeClient({ skill: identity(skill) });
+    const { client } = makeClient(sandbox.url, { skill: identity(skill) });
     await fetchCredits(client);
     expect(sandbox.requests).toHaveLength(2);
     for (const request of sandbox.requests) {
@@ -613,14 +578,14 @@ describe("headers on every request", () => {
     const skill = await resolveSkill(join(FIXTURES, "cursor-project/.cursor/skills/demo-skill"), {
       env: { SKILL_SOURCE: " openclaw " },
     });
-    const { client } = await makeClient({ skill: identity(skill) });
+    const { client } = makeClient(sandbox.url, { skill: identity(skill) });
     await fetchCredits(client);
     for (const request of sandbox.requests) expect(request.headers["x-skill-platform"]).toBe("openclaw");
   });
 
   it("a user NEMO_TOKEN is the bearer on every call and no token is requested", async () => {
     const { token } = sandbox.state.issueToken("user-client", 100, 60_000).token;
-    const { client } = await makeClient({ token });
+    const { client } = makeClient(sandbox.url, { token });
     const requests = await exercise(client);
     expect(requests.some((r) => r.path === TOKEN)).toBe(false);
     for (const request of requests) {
@@ -631,7 +596,7 @@ describe("headers on every request", () => {
 
   it("concurrent first calls with a user token share one persisted client id", async () => {
     const { token } = sandbox.state.issueToken("user-client", 100, 60_000).token;
-    const { client, dir } = await makeClient({ token });
+    const { client, dir } = makeClient(sandbox.url, { token });
     await Promise.all(Array.from({ length: 10 }, () => fetchCredits(client)));
     const clientId = (await readFile(join(dir, "client_id"), "utf8")).trim();
     expect(new Set(sandbox.requests.map((r) => r.headers["x-client-id"]))).toEqual(new Set([clientId]));
@@ -642,7 +607,7 @@ describe("the token never leaks", () => {
   it("not in errors when the backend echoes the anonymous token back", async () => {
     const lines: string[] = [];
     const logger = new Logger("debug", (line) => lines.push(line));
-    const { client, dir } = await makeClient({ logger });
+    const { client, dir } = makeClient(sandbox.url, { logger });
     await fetchCredits(client);
     const { token } = await cachedToken(dir);
     fault("credits", { type: "code", code: 5005, message: `token ${token} is not allowed here` });
@@ -658,7 +623,10 @@ describe("the token never leaks", () => {
   it("not in errors when the backend echoes a user NEMO_TOKEN of any shape", async () => {
     const token = "user-supplied-secret-4242";
     const lines: string[] = [];
-    const { client } = await makeClient({ token, logger: new Logger("debug", (line) => lines.push(line)) });
+    const { client } = makeClient(sandbox.url, {
+      token,
+      logger: new Logger("debug", (line) => lines.push(line)),
+    });
     fault("credits", { type: "code", code: 1001, status: 401, message: `bad token: ${token}` });
     const err = await failure(fetchCredits(client));
     expect(err).toBeInstanceOf(AuthError);
@@ -668,7 +636,9 @@ describe("the token never leaks", () => {
 
   it("not in the logs of a 1001 refresh, a 429 retry and a failure", async () => {
     const lines: string[] = [];
-    const { client, dir } = await makeClient({ logger: new Logger("debug", (line) => lines.push(line)) });
+    const { client, dir } = makeClient(sandbox.url, {
+      logger: new Logger("debug", (line) => lines.push(line)),
+    });
     await fetchCredits(client);
     const first = (await cachedToken(dir)).token;
     sandbox.state.expireAllTokens();
@@ -686,7 +656,7 @@ describe("the token never leaks", () => {
   it("not in a NetworkError", async () => {
     const url = `http://127.0.0.1:${await closedPort()}`;
     const token = "nmv_usr_networkleak000000";
-    const { client } = await makeClient({ url, token });
+    const { client } = makeClient(url, { token });
     const err = await failure(fetchCredits(client));
     expect(String(err)).not.toContain(token);
     expect(err.userMessage).not.toContain(token);

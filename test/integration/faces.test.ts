@@ -4,7 +4,7 @@ import { COMMAND_WORDS } from "../../src/commands/output.js";
 import { wordView } from "../../src/jobs/views.js";
 import { TOOL_WORDS } from "../../src/server/wording.js";
 import { runCli } from "../helpers/cli-run.js";
-import { sc } from "../helpers/fault-harness.js";
+import { sc } from "../helpers/results.js";
 import { type MemoryServer, startMemoryServer } from "../helpers/mcp-memory.js";
 
 const VOICEOVER = "add a natural AI voiceover in English for my product walkthrough video";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { VOICE_OPTIONS } from "../../src/sandbox/turns.js";
-import { resultText as txt, sc } from "../helpers/fault-harness.js";
+import { resultText as txt, sc } from "../helpers/results.js";
 import { type MemoryServer, startMemoryServer } from "../helpers/mcp-memory.js";
 
 const runSseTexts = (mem: MemoryServer) =>

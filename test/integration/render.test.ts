@@ -2,9 +2,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { NemoClient, type SkillIdentity } from "../../src/client/client.js";
+import type { NemoClient, SkillIdentity } from "../../src/client/client.js";
 import { exportFileName } from "../../src/client/download.js";
 import {
   CancelledError,
@@ -24,11 +24,11 @@ import {
   submitRender,
 } from "../../src/client/render.js";
 import { Sessions } from "../../src/client/sessions.js";
-import { StateStore } from "../../src/client/store.js";
 import { type RenderStatusStyle, type Sandbox, startSandbox } from "../../src/sandbox/index.js";
+import { makeClient } from "../helpers/client.js";
+import { SAMPLE } from "../helpers/paths.js";
 
-const SAMPLE = resolve(import.meta.dirname, "../../fixtures/sample.mp4");
-const SKILL: SkillIdentity = { name: "ai-voiceover-for", version: "1.0.0", platform: "unknown" };
+const _SKILL: SkillIdentity = { name: "ai-voiceover-for", version: "1.0.0", platform: "unknown" };
 const DRAFT = {
   t: [{ tt: 0, m: { name: "Video" }, sg: [{ id: "seg_1", st: 0, d: 6000, m: { name: "clip.mp4" } }] }],
   d: 6000,
@@ -40,22 +40,6 @@ let sandbox: Sandbox;
 let work: string;
 let client: NemoClient;
 let sessionId: string;
-
-async function makeClient(url: string, skill: SkillIdentity = SKILL): Promise<NemoClient> {
-  const store = new StateStore(await mkdtemp(join(tmpdir(), "nemo-")));
-  return new NemoClient({
-    config: {
-      apiUrl: url,
-      webUrl: "https://nemovideo.test",
-      token: undefined,
-      clientId: undefined,
-      retry429Ms: 10,
-      requestTimeoutMs: 5000,
-    },
-    skill,
-    store,
-  });
-}
 
 async function exportableSession(c: NemoClient, sb: Sandbox): Promise<string> {
   const sid = (await new Sessions(c).create()).sessionId;
@@ -85,7 +69,7 @@ beforeEach(async () => {
   sandbox.state.renderStatusStyle = "standard";
   sandbox.state.omitOutputUrl = false;
   sandbox.state.failNextRenders(0);
-  client = await makeClient(sandbox.url);
+  client = makeClient(sandbox.url).client;
   sessionId = await exportableSession(client, sandbox);
 });
 
@@ -200,7 +184,7 @@ describe("exportSession", () => {
   });
 
   it("maps HTTP 402 (missing skill headers) to PlanRequiredError: plan, not credits", async () => {
-    const anonymous = await makeClient(sandbox.url, { name: "", version: "", platform: "" });
+    const anonymous = makeClient(sandbox.url, { skill: { name: "", version: "", platform: "" } }).client;
     const sid = await exportableSession(anonymous, sandbox);
     const before = submits().length;
     const err = await exportSession(anonymous, sid, FAST).catch((e: unknown) => e);
@@ -427,7 +411,7 @@ describe("large downloads", () => {
 
   beforeAll(async () => {
     big = await startSandbox({ stepMs: 0, renderSteps: 1, renderOutputBytes: 50 * 1024 * 1024 });
-    bigClient = await makeClient(big.url);
+    bigClient = makeClient(big.url).client;
     bigSession = await exportableSession(bigClient, big);
   });
   afterAll(() => big.close());
@@ -476,7 +460,7 @@ describe("downloads from addresses the backend hands out (SSRF)", () => {
     });
     await new Promise<void>((r) => target.listen(0, "127.0.0.1", r));
     const port = (target.address() as AddressInfo).port;
-    const publicApi = await makeClient("https://api.nemovideo.invalid");
+    const publicApi = makeClient("https://api.nemovideo.invalid").client;
     const dir = await mkdtemp(join(tmpdir(), "nemo-ssrf-"));
     try {
       for (const url of [
@@ -493,7 +477,7 @@ describe("downloads from addresses the backend hands out (SSRF)", () => {
       expect(hits).toBe(0);
       expect(await readdir(dir)).toEqual([]);
       // a local API (the sandbox, a developer's own backend) may hand out local URLs
-      const local = await makeClient(sandbox.url);
+      const local = makeClient(sandbox.url).client;
       const saved = await downloadRender(
         local,
         { renderId: "r2", url: `http://127.0.0.1:${port}/v.mp4` },
@@ -519,7 +503,7 @@ describe("a trickling download", () => {
     });
     await new Promise<void>((r) => trickle.listen(0, "127.0.0.1", r));
     const port = (trickle.address() as AddressInfo).port;
-    const local = await makeClient(sandbox.url);
+    const local = makeClient(sandbox.url).client;
     const dir = await mkdtemp(join(tmpdir(), "nemo-trickle-"));
     try {
       const err = await downloadRender(

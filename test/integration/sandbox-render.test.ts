@@ -1,14 +1,14 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { request } from "undici";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { findFfmpeg } from "../../src/media/frames.js";
 import { type Sandbox, type SandboxOptions, startSandbox } from "../../src/sandbox/index.js";
+import { SAMPLE } from "../helpers/paths.js";
 
 // CI installs ffmpeg (.ci/run); these tests are about what the sandbox draws with it.
-const SAMPLE = resolve(import.meta.dirname, "../../fixtures/sample.mp4");
 const SKILL_HEADERS = { "x-skill-source": "test", "x-skill-version": "1.0.0", "x-skill-platform": "unknown" };
 
 let sb: Sandbox | undefined;

@@ -1,14 +1,13 @@
 import { existsSync } from "node:fs";
 import { copyFile, readFile, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ListRootsRequestSchema, LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { type MemoryServer, startMemoryServer } from "../helpers/mcp-memory.js";
+import { ROOT, SAMPLE } from "../helpers/paths.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
 const SNAPSHOT = join(ROOT, "test", "tools.snapshot.json");
-const SAMPLE = join(ROOT, "fixtures", "sample.mp4");
 
 function sc(result: unknown): Record<string, any> {
   return (result as { structuredContent?: Record<string, any> }).structuredContent ?? {};

@@ -2,12 +2,11 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { NemoClient } from "../../src/client/client.js";
 import { NoCreditsError, SessionNotFoundError } from "../../src/client/errors.js";
 import { Sessions } from "../../src/client/sessions.js";
 import { fetchState } from "../../src/client/state.js";
-import { StateStore } from "../../src/client/store.js";
 import { type RecordedRequest, type Sandbox, startSandbox } from "../../src/sandbox/index.js";
+import { makeClient, TEST_SKILL } from "../helpers/client.js";
 
 const WEB = "https://nemovideo.test";
 const SESSION = "/api/tasks/me/with-session/nemo_agent";
@@ -15,21 +14,6 @@ const CLAIM = "/api/auth/claim-token";
 
 let sandbox: Sandbox;
 let dir: string;
-
-function makeClient(opts: { skill?: string; apiUrl?: string } = {}) {
-  return new NemoClient({
-    config: {
-      apiUrl: opts.apiUrl ?? sandbox.url,
-      webUrl: WEB,
-      token: undefined,
-      clientId: undefined,
-      retry429Ms: 10,
-      requestTimeoutMs: 2000,
-    },
-    skill: { name: opts.skill ?? "ai-voiceover-for", version: "1.0.0", platform: "unknown" },
-    store: new StateStore(dir),
-  });
-}
 
 const requestsTo = (path: string): RecordedRequest[] => sandbox.requests.filter((r) => r.path === path);
 
@@ -49,7 +33,7 @@ afterEach(async () => {
 
 describe("create", () => {
   it("sends task_name and language, and returns the backend's ids", async () => {
-    const session = await new Sessions(makeClient()).create("fr");
+    const session = await new Sessions(makeClient(sandbox.url, { dir }).client).create("fr");
     const [request] = requestsTo(SESSION);
     expect(request?.method).toBe("POST");
     expect(request?.body).toEqual({ task_name: "project", language: "fr" });
@@ -65,12 +49,12 @@ describe("create", () => {
   });
 
   it("defaults the language to en", async () => {
-    await new Sessions(makeClient()).create();
+    await new Sessions(makeClient(sandbox.url, { dir }).client).create();
     expect(requestsTo(SESSION)[0]?.body).toEqual({ task_name: "project", language: "en" });
   });
 
   it("makes the new session current, persisted in sessions.json per API URL and skill (0600)", async () => {
-    const session = await new Sessions(makeClient()).create("de");
+    const session = await new Sessions(makeClient(sandbox.url, { dir }).client).create("de");
     const file = await sessionsFile();
     expect(file[sandbox.url]?.["ai-voiceover-for"]).toMatchObject({
       sessionId: session.sessionId,
@@ -81,7 +65,7 @@ describe("create", () => {
   });
 
   it("remembers the user id the session response gave", async () => {
-    const client = makeClient();
+    const client = makeClient(sandbox.url, { dir }).client;
     const session = await new Sessions(client).create();
     expect(client.userId).toBe(session.userId);
     expect(session.userId).toMatch(/^anon_/);
@@ -90,20 +74,28 @@ describe("create", () => {
 
 describe("current", () => {
   it("survives a restart: a new client on the same state directory sees it", async () => {
-    const session = await new Sessions(makeClient()).create();
-    const current = await new Sessions(makeClient()).current();
+    const session = await new Sessions(makeClient(sandbox.url, { dir }).client).create();
+    const current = await new Sessions(makeClient(sandbox.url, { dir }).client).current();
     expect(current).toEqual(session);
   });
 
   it("is kept per skill", async () => {
-    const voice = await new Sessions(makeClient({ skill: "ai-voiceover-for" })).create();
-    const generator = new Sessions(makeClient({ skill: "ai-video-generator-ai" }));
+    const voice = await new Sessions(
+      makeClient(sandbox.url, { dir, skill: { ...TEST_SKILL, name: "ai-voiceover-for" } }).client,
+    ).create();
+    const generator = new Sessions(
+      makeClient(sandbox.url, { dir, skill: { ...TEST_SKILL, name: "ai-video-generator-ai" } }).client,
+    );
     expect(await generator.current()).toBeUndefined();
     const made = await generator.create();
     expect(made.sessionId).not.toBe(voice.sessionId);
-    expect((await new Sessions(makeClient({ skill: "ai-voiceover-for" })).current())?.sessionId).toBe(
-      voice.sessionId,
-    );
+    expect(
+      (
+        await new Sessions(
+          makeClient(sandbox.url, { dir, skill: { ...TEST_SKILL, name: "ai-voiceover-for" } }).client,
+        ).current()
+      )?.sessionId,
+    ).toBe(voice.sessionId);
     expect(Object.keys((await sessionsFile())[sandbox.url] ?? {}).sort()).toEqual([
       "ai-video-generator-ai",
       "ai-voiceover-for",
@@ -111,18 +103,18 @@ describe("current", () => {
   });
 
   it("is kept per API base URL", async () => {
-    await new Sessions(makeClient()).create();
-    expect(await new Sessions(makeClient({ apiUrl: "http://127.0.0.1:1" })).current()).toBeUndefined();
+    await new Sessions(makeClient(sandbox.url, { dir }).client).create();
+    expect(await new Sessions(makeClient("http://127.0.0.1:1", { dir }).client).current()).toBeUndefined();
   });
 
   it("is undefined before any session exists", async () => {
-    expect(await new Sessions(makeClient()).current()).toBeUndefined();
+    expect(await new Sessions(makeClient(sandbox.url, { dir }).client).current()).toBeUndefined();
   });
 });
 
 describe("resolve", () => {
   it("creates a session once for 10 concurrent callers", async () => {
-    const sessions = new Sessions(makeClient());
+    const sessions = new Sessions(makeClient(sandbox.url, { dir }).client);
     const all = await Promise.all(Array.from({ length: 10 }, () => sessions.resolve()));
     expect(requestsTo(SESSION)).toHaveLength(1);
     expect(new Set(all.map((s) => s.sessionId)).size).toBe(1);
@@ -130,14 +122,14 @@ describe("resolve", () => {
   });
 
   it("returns the current session without a request", async () => {
-    const sessions = new Sessions(makeClient());
+    const sessions = new Sessions(makeClient(sandbox.url, { dir }).client);
     const made = await sessions.create();
     expect(await sessions.resolve()).toEqual(made);
     expect(requestsTo(SESSION)).toHaveLength(1);
   });
 
   it("an explicit session id is used as given", async () => {
-    const sessions = new Sessions(makeClient());
+    const sessions = new Sessions(makeClient(sandbox.url, { dir }).client);
     const made = await sessions.create("ja");
     expect(await sessions.resolve(made.sessionId)).toEqual(made);
     expect((await sessions.resolve("other-sid")).sessionId).toBe("other-sid");
@@ -147,7 +139,7 @@ describe("resolve", () => {
 
 describe("claimLink", () => {
   it("builds <webUrl>/workspace/claim?ct=<claim token> from the claim-token call", async () => {
-    const client = makeClient();
+    const client = makeClient(sandbox.url, { dir }).client;
     const sessions = new Sessions(client);
     const session = await sessions.create();
     const link = await sessions.claimLink(session);
@@ -157,7 +149,7 @@ describe("claimLink", () => {
   });
 
   it("gives the same link for the same session on later calls (one claim-token call), a new one per session", async () => {
-    const sessions = new Sessions(makeClient());
+    const sessions = new Sessions(makeClient(sandbox.url, { dir }).client);
     const first = await sessions.create();
     const before = requestsTo(CLAIM).length;
     const link = await sessions.claimLink(first);
@@ -169,7 +161,7 @@ describe("claimLink", () => {
   });
 
   it("never puts the nmv_ token in the link", async () => {
-    const client = makeClient();
+    const client = makeClient(sandbox.url, { dir }).client;
     const sessions = new Sessions(client);
     const link = await sessions.claimLink(await sessions.create());
     const { token } = await client.auth.get();
@@ -179,7 +171,7 @@ describe("claimLink", () => {
   });
 
   it("URL-encodes an odd claim token", async () => {
-    const sessions = new Sessions(makeClient());
+    const sessions = new Sessions(makeClient(sandbox.url, { dir }).client);
     const session = await sessions.create();
     sandbox.inject({
       endpoint: "claim",
@@ -189,7 +181,7 @@ describe("claimLink", () => {
   });
 
   it("for a vanished session: SessionNotFoundError", async () => {
-    const sessions = new Sessions(makeClient());
+    const sessions = new Sessions(makeClient(sandbox.url, { dir }).client);
     const session = await sessions.create();
     sandbox.state.deleteSession(session.sessionId);
     await expect(sessions.claimLink(session)).rejects.toBeInstanceOf(SessionNotFoundError);
@@ -198,7 +190,7 @@ describe("claimLink", () => {
 
 describe("run: 1002 recovery", () => {
   it("creates a new session, makes it current, and says the old timeline is gone", async () => {
-    const client = makeClient();
+    const client = makeClient(sandbox.url, { dir }).client;
     const sessions = new Sessions(client);
     const old = await sessions.create("es");
     sandbox.state.deleteSession(old.sessionId);
@@ -231,7 +223,7 @@ describe("run: 1002 recovery", () => {
   });
 
   it("passes other errors through untouched and keeps the session", async () => {
-    const client = makeClient();
+    const client = makeClient(sandbox.url, { dir }).client;
     const sessions = new Sessions(client);
     const session = await sessions.create();
     sandbox.inject({ endpoint: "state", kind: { type: "code", code: 2001 } });
@@ -243,7 +235,7 @@ describe("run: 1002 recovery", () => {
   });
 
   it("returns the work's result when all goes well", async () => {
-    const client = makeClient();
+    const client = makeClient(sandbox.url, { dir }).client;
     const sessions = new Sessions(client);
     const state = await sessions.run(undefined, (s) => fetchState(client, s.sessionId));
     expect(state.sessionId).toBe((await sessions.current())?.sessionId);
@@ -251,7 +243,7 @@ describe("run: 1002 recovery", () => {
   });
 
   it("when the replacement cannot be created, the 1002 error still reaches the caller", async () => {
-    const client = makeClient();
+    const client = makeClient(sandbox.url, { dir }).client;
     const sessions = new Sessions(client);
     const old = await sessions.create();
     sandbox.state.deleteSession(old.sessionId);

@@ -4,14 +4,14 @@
  * SDK's "Input validation error: …" naming the field for schema failures), and the server keeps serving.
  */
 import { copyFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type MemoryServer, startMemoryServer } from "../helpers/mcp-memory.js";
 import { within } from "../helpers/within.js";
+import { SAMPLE } from "../helpers/paths.js";
 
-const SAMPLE = resolve(import.meta.dirname, "../../fixtures/sample.mp4");
 const SEED = process.env.FC_SEED ? Number(process.env.FC_SEED) : 20_240_611;
 const CALL_LIMIT_MS = 15_000;
 

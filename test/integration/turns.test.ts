@@ -2,12 +2,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { NemoClient } from "../../src/client/client.js";
+import type { NemoClient } from "../../src/client/client.js";
 import { InvalidInputError } from "../../src/client/errors.js";
 import { Sessions } from "../../src/client/sessions.js";
-import { StateStore } from "../../src/client/store.js";
 import { startTurn, type TurnLimits, type TurnResult, type TurnUpdate } from "../../src/client/turns.js";
 import { type Sandbox, startSandbox, type TurnStep } from "../../src/sandbox/index.js";
+import { makeClient } from "../helpers/client.js";
 import { BGM_DRAFT, say, toolCall } from "../helpers/adk.js";
 
 const LIMITS: TurnLimits = { streamTimeoutMs: 3_000, stallMs: 1_000, recoveryPollMs: 40 };
@@ -22,17 +22,11 @@ beforeEach(async () => {
   logs = [];
   sandbox = await startSandbox({ stepMs: 2, heartbeatMs: 5, log: (line) => logs.push(line) });
   dir = await mkdtemp(join(tmpdir(), "nemo-turns-"));
-  client = new NemoClient({
-    config: {
-      apiUrl: sandbox.url,
-      webUrl: "https://nemovideo.example",
-      clientId: "turns-test-client",
-      retry429Ms: 10,
-      requestTimeoutMs: 5_000,
-    },
-    skill: { name: "ai-voiceover-for", version: "1.0.0", platform: "unknown" },
-    store: new StateStore(dir),
-  });
+  client = makeClient(sandbox.url, {
+    dir,
+    webUrl: "https://nemovideo.example",
+    clientId: "turns-test-client",
+  }).client;
   sessionId = (await new Sessions(client).create()).sessionId;
 });
 

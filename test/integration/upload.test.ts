@@ -2,9 +2,9 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, stat, symlink, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { NemoClient } from "../../src/client/client.js";
+import type { NemoClient } from "../../src/client/client.js";
 import {
   AuthError,
   CancelledError,
@@ -14,33 +14,16 @@ import {
   UnsupportedFileError,
 } from "../../src/client/errors.js";
 import { Sessions } from "../../src/client/sessions.js";
-import { StateStore } from "../../src/client/store.js";
 import type { UploadProgress } from "../../src/client/multipart.js";
 import { uploadFiles, uploadUrls } from "../../src/client/upload.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
-
-const SAMPLE = resolve(import.meta.dirname, "../../fixtures/sample.mp4");
+import { makeClient } from "../helpers/client.js";
+import { SAMPLE } from "../helpers/paths.js";
 
 let sandbox: Sandbox;
 let work: string;
 let client: NemoClient;
 let sessionId: string;
-
-async function makeClient(url: string, token?: string): Promise<NemoClient> {
-  const store = new StateStore(await mkdtemp(join(tmpdir(), "nemo-")));
-  return new NemoClient({
-    config: {
-      apiUrl: url,
-      webUrl: "https://nemovideo.test",
-      token,
-      clientId: undefined,
-      retry429Ms: 10,
-      requestTimeoutMs: 5000,
-    },
-    skill: { name: "ai-voiceover-for", version: "1.0.0", platform: "unknown" },
-    store,
-  });
-}
 
 function uploadRequests(): number {
   return sandbox.requests.filter((r) => r.path.startsWith("/api/upload-video/")).length;
@@ -61,7 +44,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  client = await makeClient(sandbox.url);
+  client = makeClient(sandbox.url).client;
   sessionId = (await new Sessions(client).create()).sessionId;
 });
 
@@ -158,7 +141,7 @@ describe("uploadFiles", () => {
   });
 
   it("reports 1001 with a user token as AuthError after one request", async () => {
-    const userClient = await makeClient(sandbox.url, "nmv_usr_not_a_real_token");
+    const userClient = makeClient(sandbox.url, { token: "nmv_usr_not_a_real_token" }).client;
     await expect(uploadFiles(userClient, sessionId, [SAMPLE])).rejects.toBeInstanceOf(AuthError);
   });
 
@@ -172,7 +155,7 @@ describe("uploadFiles", () => {
   it("maps backend 4002 (over the server's limit) to FileTooLargeError", async () => {
     const small = await startSandbox({ stepMs: 0, maxUploadBytes: 100 * 1024 });
     try {
-      const c = await makeClient(small.url);
+      const c = makeClient(small.url).client;
       const sid = (await new Sessions(c).create()).sessionId;
       const err = await uploadFiles(c, sid, [SAMPLE]).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(FileTooLargeError);
@@ -185,7 +168,7 @@ describe("uploadFiles", () => {
   it("reports 4002 sent before a big body was fully sent", async () => {
     const small = await startSandbox({ stepMs: 0, maxUploadBytes: 1024 * 1024 });
     try {
-      const c = await makeClient(small.url);
+      const c = makeClient(small.url).client;
       const sid = (await new Sessions(c).create()).sessionId;
       const big = join(work, "early.mp4");
       await writeFile(big, "");
@@ -376,19 +359,11 @@ describe("a backend that takes the upload and never answers", () => {
     });
     await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
     const port = (silent.address() as import("node:net").AddressInfo).port;
-    const store = new StateStore(await mkdtemp(join(tmpdir(), "nemo-")));
-    const hostile = new NemoClient({
-      config: {
-        apiUrl: `http://127.0.0.1:${port}`,
-        webUrl: "https://nemovideo.test",
-        token: "nmv_usr_user_supplied_token",
-        clientId: "0f3e2b8a-1c4d-4e5f-9a0b-1c2d3e4f5a6b",
-        retry429Ms: 10,
-        requestTimeoutMs: 300,
-      },
-      skill: { name: "ai-voiceover-for", version: "1.0.0", platform: "unknown" },
-      store,
-    });
+    const hostile = makeClient(`http://127.0.0.1:${port}`, {
+      token: "nmv_usr_user_supplied_token",
+      clientId: "0f3e2b8a-1c4d-4e5f-9a0b-1c2d3e4f5a6b",
+      requestTimeoutMs: 300,
+    }).client;
     try {
       const err = await uploadFiles(hostile, "sess_1", [SAMPLE]).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(TimeoutError);

@@ -5,8 +5,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { MAX_SHEET_BYTES } from "../../src/media/frames.js";
 import { PLAYER_URI, TIMELINE_URI } from "../../src/server/views/apps.js";
 import { type MemoryServer, startMemoryServer } from "../helpers/mcp-memory.js";
+import { SAMPLE } from "../helpers/paths.js";
 
-const SAMPLE = join(resolve(import.meta.dirname, "../.."), "fixtures", "sample.mp4");
 const HTML_APP = "text/html;profile=mcp-app";
 
 let mem: MemoryServer | undefined;

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import madge from "madge";
 import { describe, expect, it } from "vitest";
+import { ROOT } from "../helpers/paths.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
 const SRC = join(ROOT, "src");
 
 function sources(dir: string): string[] {

@@ -1,11 +1,11 @@
 import { spawnSync } from "node:child_process";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contactSheet, findFfmpeg, isJpeg, MAX_SHEET_BYTES, parseDuration } from "../../src/media/frames.js";
+import { ROOT } from "../helpers/paths.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "nemo-frames-"));

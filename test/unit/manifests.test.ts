@@ -1,12 +1,12 @@
 import { readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { v0_3 } from "@anthropic-ai/mcpb";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { TOOL_REGISTRARS } from "../../src/server/tools/index.js";
 import { BUNDLED_SKILLS } from "../../src/skills.js";
+import { ROOT } from "../helpers/paths.js";
 
-const ROOT = resolve(import.meta.dirname, "../..");
 const readJson = async (name: string) => JSON.parse(await readFile(join(ROOT, name), "utf8"));
 
 // The MCP Registry's server.json rules that matter for an npm stdio server (schema 2025-12-11).
