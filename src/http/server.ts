@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { listen } from "../listen.js";
 import type { Logger } from "../log.js";
 import { type RequestUser, runAsUser } from "../request-context.js";
 import type { ServerDeps } from "../server/context.js";
@@ -178,14 +178,7 @@ export async function startHttpFace(options: HttpFaceOptions): Promise<HttpFace>
   http.keepAliveTimeout = 65_000;
   http.headersTimeout = 66_000;
 
-  await new Promise<void>((resolve, reject) => {
-    http.once("error", reject);
-    http.listen(options.port, options.host, () => {
-      http.off("error", reject);
-      resolve();
-    });
-  });
-  const address = http.address() as AddressInfo;
+  const address = await listen(http, options.port, options.host);
   const hostPart = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `http://${hostPart}:${address.port}`;
 

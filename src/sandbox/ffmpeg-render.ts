@@ -3,7 +3,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Draft, draftEnd, TRACK_AUDIO, TRACK_TEXT, TRACK_VIDEO } from "./draft.js";
-import { fileOutput, type RenderOutput } from "./render.js";
+import { findFfmpeg } from "../media/frames.js";
+import { fileOutput, type RenderOutput, sampleVideo } from "./outputs.js";
+import type { SandboxOptions } from "./types.js";
 
 /** Frame size of the sandbox's renders (a stand-in: the real backend renders at the plan's resolution). */
 const WIDTH = 640;
@@ -259,4 +261,14 @@ export class TimelineRenderer {
       describe: `${plan.duration} s drawn from the timeline by ffmpeg (${output.size} bytes)`,
     };
   }
+}
+
+/** With `timelineRenders` and an ffmpeg, renders are drawn from their timelines; else the stand-in clip. */
+export async function timelineRenderer(
+  options: SandboxOptions,
+  log: (line: string) => void,
+): Promise<TimelineRenderer | undefined> {
+  if (!options.timelineRenders || options.renderOutputBytes !== undefined) return undefined;
+  const ffmpeg = await findFfmpeg(process.env.NEMO_FFMPEG?.trim() || undefined);
+  return ffmpeg ? new TimelineRenderer(ffmpeg, sampleVideo(options), log) : undefined;
 }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
-import { findFfmpeg } from "../media/frames.js";
-import { TimelineRenderer } from "./ffmpeg-render.js";
+import type { Socket } from "node:net";
+import { listen } from "../listen.js";
+import { timelineRenderer } from "./ffmpeg-render.js";
 import { applyFault, FaultQueue } from "./faults.js";
 import {
   type BodyResult,
@@ -14,27 +14,17 @@ import {
   sendJson,
   stringField,
 } from "./http.js";
-import {
-  cancelRender,
-  downloadRender,
-  fileOutput,
-  findSampleVideo,
-  type RenderDeps,
-  type RenderOutput,
-  renderStatus,
-  submitRender,
-  syntheticOutput,
-} from "./render.js";
-import { openStream, type PlayStep, playTurn } from "./sse.js";
-import { type AccountRecord, randomId, SandboxState } from "./state.js";
+import { resolveOutput } from "./outputs.js";
+import { cancelRender, downloadRender, type RenderDeps, renderStatus, submitRender } from "./render.js";
+import { headerRecord, matchRoute, messageText, type Route } from "./routes.js";
+import { cutAfterFirstEvent, openStream, type PlayStep, playTurn } from "./sse.js";
+import { type AccountRecord, randomId, SandboxState, type SessionRecord } from "./state.js";
 import { chooseDefaultTurn } from "./turns.js";
 import type { EndpointName, RecordedRequest, Sandbox, SandboxOptions, TurnScript } from "./types.js";
 import { handleUpload } from "./upload.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const MAX_JSON_BYTES = 16 * 1024 * 1024;
-/** Render output when no sample MP4 can be found (e.g. an installed package without fixtures/). */
-const FALLBACK_OUTPUT_BYTES = 256 * 1024;
 
 interface Settings {
   host: string;
@@ -46,103 +36,6 @@ interface Settings {
   maxUploadBytes: number;
   tokenTtlMs: number;
   log: (line: string) => void;
-}
-
-/** A matched route: which endpoint, its path parameter, and whether its JSON body is read up front. */
-interface Route {
-  endpoint: EndpointName;
-  param: string;
-  readsJson: boolean;
-}
-
-/** Maps method and path to an endpoint; undefined for everything the backend does not have. */
-function matchRoute(method: string, path: string): Route | undefined {
-  const route = (endpoint: EndpointName, param = "", readsJson = false): Route => ({
-    endpoint,
-    param,
-    readsJson,
-  });
-  const get = method === "GET" || method === "HEAD";
-  if (method === "POST") {
-    if (path === "/api/auth/anonymous-token") return route("token");
-    if (path === "/api/tasks/me/with-session/nemo_agent") return route("session", "", true);
-    if (path === "/api/auth/claim-token") return route("claim", "", true);
-    if (path === "/run_sse") return route("run_sse", "", true);
-    if (path === "/api/render/proxy/lambda") return route("render_submit", "", true);
-    const cancel = /^\/api\/render\/proxy\/lambda\/([^/]+)\/cancel$/.exec(path);
-    if (cancel?.[1]) return route("render_cancel", decode(cancel[1]));
-    const upload = /^\/api\/upload-video\/nemo_agent\/me\/([^/]+)$/.exec(path);
-    if (upload?.[1]) return route("upload", decode(upload[1]));
-  }
-  if (get) {
-    if (path === "/api/credits/balance/simple") return route("credits");
-    const state = /^\/api\/state\/nemo_agent\/me\/([^/]+)\/latest$/.exec(path);
-    if (state?.[1]) return route("state", decode(state[1]));
-    const status = /^\/api\/render\/proxy\/lambda\/([^/]+)$/.exec(path);
-    if (status?.[1]) return route("render_status", decode(status[1]));
-    const fallback = /^\/api\/render\/proxy\/([^/]+)\/download$/.exec(path);
-    if (fallback?.[1]) return route("download", decode(fallback[1]));
-    const cdn = /^\/files\/renders\/([^/]+)\.mp4$/.exec(path);
-    if (cdn?.[1]) return route("download", decode(cdn[1]));
-  }
-  return undefined;
-}
-
-function decode(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
-
-function headerRecord(req: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(", ") : value;
-  }
-  return headers;
-}
-
-/** The text of a `/run_sse` body's `new_message.parts`. */
-function messageText(body: unknown): string {
-  const message = (body as { new_message?: { parts?: unknown } } | undefined)?.new_message;
-  const parts = Array.isArray(message?.parts) ? message.parts : [];
-  return parts
-    .map((p: unknown) => stringField(p, "text") ?? "")
-    .filter(Boolean)
-    .join("\n");
-}
-
-/** A `truncated` fault on `/run_sse`: the stream drops after its first event while the turn goes on. */
-function cutAfterFirstEvent(steps: PlayStep[]): PlayStep[] {
-  const first = steps.findIndex(
-    (s) => "data" in s || "event" in s || "raw" in s || "heartbeat" in s || "comment" in s,
-  );
-  const at = first < 0 ? 0 : first + 1;
-  return [...steps.slice(0, at), { cut: true }, ...steps.slice(at)];
-}
-
-function resolveOutput(options: SandboxOptions, log: (line: string) => void): RenderOutput {
-  if (options.renderOutputBytes !== undefined) return syntheticOutput(Math.max(0, options.renderOutputBytes));
-  const sample = sampleVideo(options);
-  if (sample) return fileOutput(sample);
-  log(`sandbox: fixtures/sample.mp4 not found; renders serve ${FALLBACK_OUTPUT_BYTES} synthetic bytes`);
-  return syntheticOutput(FALLBACK_OUTPUT_BYTES);
-}
-
-function sampleVideo(options: SandboxOptions): string | undefined {
-  return options.sampleVideo ?? findSampleVideo();
-}
-
-/** With `timelineRenders` and an ffmpeg, renders are drawn from their timelines; else the stand-in clip. */
-async function timelineRenderer(
-  options: SandboxOptions,
-  log: (line: string) => void,
-): Promise<TimelineRenderer | undefined> {
-  if (!options.timelineRenders || options.renderOutputBytes !== undefined) return undefined;
-  const ffmpeg = await findFfmpeg(process.env.NEMO_FFMPEG?.trim() || undefined);
-  return ffmpeg ? new TimelineRenderer(ffmpeg, sampleVideo(options), log) : undefined;
 }
 
 /** Starts the fake NemoVideo backend on a real socket. */
@@ -184,6 +77,21 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     return account;
   };
 
+  /** The caller's account and its session `sessionId`, or an error answer (1001, 1002) and undefined. */
+  const ownSession = (
+    ctx: RequestContext,
+    sessionId: string,
+  ): { account: AccountRecord; session: SessionRecord } | undefined => {
+    const account = authenticate(ctx);
+    if (!account) return undefined;
+    const session = state.getSession(sessionId, account.userId);
+    if (!session) {
+      sendJson(ctx, 200, fail(1002));
+      return undefined;
+    }
+    return { account, session };
+  };
+
   const handlers: Record<
     EndpointName,
     (ctx: RequestContext, route: Route, body: unknown) => Promise<void> | void
@@ -221,13 +129,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       );
     },
     claim: (ctx, _route, body) => {
-      const account = authenticate(ctx);
-      if (!account) return;
-      const session = state.getSession(stringField(body, "session_id") ?? "", account.userId);
-      if (!session) {
-        sendJson(ctx, 200, fail(1002));
-        return;
-      }
+      if (!ownSession(ctx, stringField(body, "session_id") ?? "")) return;
       sendJson(ctx, 200, ok({ claim_token: `clm_${randomId(16)}`, expires_in: 604800 }));
     },
     credits: (ctx) => {
@@ -236,13 +138,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       sendJson(ctx, 200, ok({ ...account.credits }));
     },
     state: (ctx, route) => {
-      const account = authenticate(ctx);
-      if (!account) return;
-      const session = state.getSession(route.param, account.userId);
-      if (!session) {
-        sendJson(ctx, 200, fail(1002));
-        return;
-      }
+      const session = ownSession(ctx, route.param)?.session;
+      if (!session) return;
       sendJson(
         ctx,
         200,
@@ -261,13 +158,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       );
     },
     run_sse: async (ctx, _route, body) => {
-      const account = authenticate(ctx);
-      if (!account) return;
-      const session = state.getSession(stringField(body, "session_id") ?? "", account.userId);
-      if (!session) {
-        sendJson(ctx, 200, fail(1002));
-        return;
-      }
+      const owned = ownSession(ctx, stringField(body, "session_id") ?? "");
+      if (!owned) return;
+      const { account, session } = owned;
       const script = scripts.shift();
       let steps: PlayStep[];
       let cost = 0;
@@ -302,13 +195,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (finished) state.settle(account, cost);
     },
     upload: async (ctx, route) => {
-      const account = authenticate(ctx);
-      if (!account) return;
-      const session = state.getSession(route.param, account.userId);
-      if (!session) {
-        sendJson(ctx, 200, fail(1002));
-        return;
-      }
+      const session = ownSession(ctx, route.param)?.session;
+      if (!session) return;
       await handleUpload(ctx, { state, session, baseUrl, maxUploadBytes: settings.maxUploadBytes });
     },
     render_submit: (ctx, _route, body) => {
@@ -402,14 +290,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     else socket.destroy();
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(settings.port, settings.host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
+  const address = await listen(server, settings.port, settings.host);
   // a wildcard listener is reached through loopback
   const reachable =
     address.address === "0.0.0.0" ? "127.0.0.1" : address.address === "::" ? "::1" : address.address;

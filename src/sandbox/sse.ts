@@ -124,3 +124,12 @@ export async function playTurn(
     if (interval) clearInterval(interval);
   }
 }
+
+/** A `truncated` fault on `/run_sse`: the stream drops after its first event while the turn goes on. */
+export function cutAfterFirstEvent(steps: PlayStep[]): PlayStep[] {
+  const first = steps.findIndex(
+    (s) => "data" in s || "event" in s || "raw" in s || "heartbeat" in s || "comment" in s,
+  );
+  const at = first < 0 ? 0 : first + 1;
+  return [...steps.slice(0, at), { cut: true }, ...steps.slice(at)];
+}
