@@ -3,8 +3,10 @@
  * afterwards (what changed, what it cost), and a turn record keeps it so that a turn whose process ended can be
  * recovered later by polling the state, never by sending the message again.
  */
+import type { NemoClient } from "./client.js";
 import type { Credits } from "./schemas.js";
-import type { Timeline, TimelineJSON, TrackKind } from "./timeline.js";
+import { fetchCredits, fetchState, type SessionState } from "./state.js";
+import { type TimelineJSON, timelineToJSON } from "./timeline.js";
 
 /** The state before a turn, in a form that can be saved in a job record. */
 export interface TurnBaseline {
@@ -20,30 +22,46 @@ export interface CreditsUsed {
   approximate: boolean;
 }
 
-const TYPE_BY_KIND: Readonly<Record<TrackKind, number>> = { video: 0, audio: 1, text: 7, other: -1 };
-
-/** Rebuilds a Timeline from its JSON shape (the inverse of `timelineToJSON`, raw track types aside). */
-export function timelineFromJSON(json: TimelineJSON): Timeline {
+/**
+ * Reads the state before a turn and, when it can, the balance; throws when the state cannot be read (the message
+ * must not be sent then: there would be nothing to recover against).
+ */
+export async function readBaseline(
+  client: NemoClient,
+  sessionId: string,
+  signal: AbortSignal,
+): Promise<{ state: SessionState; baseline: TurnBaseline }> {
+  // the balance is optional (it only prices the turn); the state is not
+  const credits = fetchCredits(client, signal).then(balance, () => undefined);
+  const state = await fetchState(client, sessionId, signal);
+  const known = await credits;
   return {
-    exportable: json.exportable,
-    durationMs: json.duration_ms,
-    tracks: json.tracks.map((track) => ({
-      index: track.index,
-      kind: track.kind,
-      type: TYPE_BY_KIND[track.kind] ?? -1,
-      name: track.name,
-      segments: track.segments.map((s) => ({
-        startMs: s.start_ms,
-        endMs: s.end_ms,
-        label: s.label,
-        ...(s.volume !== undefined ? { volume: s.volume } : {}),
-      })),
-    })),
+    state,
+    baseline: { timeline: timelineToJSON(state.timeline), ...(known ? { credits: known } : {}) },
   };
 }
 
-/** The balance fields a baseline keeps. */
-export function balance(credits: Credits): NonNullable<TurnBaseline["credits"]> {
+/**
+ * What a finished turn cost: the balance now against the one in `baseline`; undefined when either is unknown.
+ * Rejects only when `signal` has aborted.
+ */
+export async function priceTurn(
+  client: NemoClient,
+  baseline: TurnBaseline,
+  signal: AbortSignal,
+  turnId: string,
+): Promise<CreditsUsed | undefined> {
+  if (!baseline.credits) return undefined;
+  try {
+    return creditsUsed(baseline.credits, balance(await fetchCredits(client, signal)));
+  } catch (err) {
+    if (signal.aborted) throw err;
+    client.logger.debug("Could not read the balance after the turn", { turn: turnId });
+    return undefined;
+  }
+}
+
+function balance(credits: Credits): NonNullable<TurnBaseline["credits"]> {
   return { available: credits.available, frozen: credits.frozen, total: credits.total };
 }
 

@@ -2,138 +2,35 @@
  * One message to the NemoVideo agent over `POST /run_sse`, as a Turn: an async iterable of updates and a final
  * result, with a hard time limit, stall detection, cancellation and, when the stream drops, recovery by polling
  * the session state. A message is sent at most once: a dropped turn is never re-sent (that would duplicate the
- * work and charge the credits twice).
+ * work and charge the credits twice). Its parts: `turn-stream.ts` (the request), `reply.ts` (the reply text),
+ * `turn-replay.ts` (updates for iterators), `turn-errors.ts`, `turn-recovery.ts` and `baseline.ts`.
  */
-import type { Readable } from "node:stream";
 import { v4 as uuidv4 } from "uuid";
-import { balance, creditsUsed, type CreditsUsed, type TurnBaseline, timelineFromJSON } from "./baseline.js";
+import { priceTurn, readBaseline, type TurnBaseline } from "./baseline.js";
 import type { NemoClient } from "./client.js";
-import {
-  CancelledError,
-  InvalidInputError,
-  NemoError,
-  NetworkError,
-  NoCreditsError,
-  ServerError,
-  StreamFailedError,
-  TimeoutError,
-} from "./errors.js";
-import { translateGuiText } from "./gui.js";
-import { pollUntil } from "./poll.js";
+import { InvalidInputError, type NemoError } from "./errors.js";
 import type { AgentQuestion } from "./questions.js";
-import { parseTurnStream, StreamTooLargeError, type TurnEvent } from "./sse.js";
-import { fetchCredits, fetchState, type SessionState } from "./state.js";
-import { diffTimelines, summarizeTimeline, type Timeline, timelineToJSON } from "./timeline.js";
-import { act } from "./actions.js";
+import { Reply } from "./reply.js";
+import type { TurnEvent } from "./sse.js";
+import { fetchState, type SessionState } from "./state.js";
+import { type Timeline, timelineFromJSON } from "./timeline.js";
+import { diffTimelines, summarizeTimeline } from "./timeline-diff.js";
+import {
+  cancelledError,
+  lostStreamError,
+  notSentError,
+  type StopReason,
+  stopError,
+  streamError,
+} from "./turn-errors.js";
+import type { ResumeTurnOptions, StartTurnOptions, TurnLimits } from "./turn-options.js";
+import { pollForChange } from "./turn-recovery.js";
+import { ReplayBuffer } from "./turn-replay.js";
+import { failWith, type TurnResult, type TurnStatus, type TurnUpdate } from "./turn-result.js";
+import { sendAndRead } from "./turn-stream.js";
 
-/** Time limits of one turn (see the NEMO_* timing settings). */
-export interface TurnLimits {
-  /** Hard limit from the start of the request to the end of the stream. */
-  streamTimeoutMs: number;
-  /** Heartbeats-only time after which the turn counts as stalled. */
-  stallMs: number;
-  /** State poll interval after a dropped stream; the first poll comes after half of it. */
-  recoveryPollMs: number;
-  /** Unchanged polls before a dropped turn is reported as failed; default 5. */
-  recoveryMaxPolls?: number;
-  /** Limit for the response headers; default min(60 s, streamTimeoutMs). */
-  headersTimeoutMs?: number;
-}
-
-/** What a turn reports while it runs: the stream's events plus the turn's own milestones. */
-export type TurnUpdate =
-  | TurnEvent
-  /** The backend accepted the message: the stream is open. */
-  | { type: "started" }
-  /** Only heartbeats for `stallMs`: the turn is about to fail as stalled. */
-  | { type: "stalled" }
-  /** The stream dropped; polling the state, `attempt` of at most `max`. */
-  | { type: "recovering"; attempt: number; max: number }
-  /** The last update: the turn's result. */
-  | { type: "finished"; result: TurnResult };
-
-export type TurnStatus = "running" | "completed" | "awaiting_input" | "failed" | "cancelled";
-
-/** Why a turn failed, in plain words, with the next step. */
-export interface TurnError {
-  /** A NemoErrorKind ("timeout", "stream_failed", "no_credits", "cancelled", ...). */
-  kind: string;
-  message: string;
-  nextStep?: string;
-  code?: number;
-}
-
-/** The outcome of a turn. */
-export interface TurnResult {
-  turnId: string;
-  sessionId: string;
-  status: Exclude<TurnStatus, "running">;
-  /** GUI-translated text for the user; "" when the backend said nothing. */
-  reply: string;
-  /** Backend tools run, in order, consecutive duplicates folded. */
-  activity: string[];
-  /** What changed on the timeline, when the reply was silent or the stream was recovered. */
-  changes?: string[];
-  /** Summary line of the timeline after the turn, when it could be fetched. */
-  timeline?: string;
-  /** The stream dropped and the outcome came from polling the state. */
-  recovered?: boolean;
-  /** What the agent asked (status "awaiting_input"); the answer is the session's next message. */
-  questions?: AgentQuestion[];
-  /** What a completed turn cost, from the balance before and after it. */
-  creditsUsed?: CreditsUsed;
-  error?: TurnError;
-  /** The original error (non-enumerable: not serialised). */
-  cause?: unknown;
-  durationMs: number;
-}
-
-export interface StartTurnOptions {
-  sessionId: string;
-  message: string;
-  limits: TurnLimits;
-  /** Aborting it cancels the turn. */
-  signal?: AbortSignal;
-  /** Called with every update, in order (exceptions are logged and ignored). */
-  onUpdate?: (update: TurnUpdate) => void;
-  /** Defaults to a new UUID. */
-  turnId?: string;
-  /** Awaited with the state before the turn, before the message is sent (to persist what recovery needs). */
-  onBaseline?: (baseline: TurnBaseline) => Promise<void> | void;
-}
-
-/** A turn whose stream belonged to a process that has ended: it is recovered from the state, never re-sent. */
-export interface ResumeTurnOptions {
-  turnId: string;
-  sessionId: string;
-  startedAt: number;
-  baseline: TurnBaseline;
-  limits: TurnLimits;
-  signal?: AbortSignal;
-  onUpdate?: (update: TurnUpdate) => void;
-}
-
-const DEFAULT_RECOVERY_POLLS = 5;
-/** Most reply text a turn keeps (characters); a longer reply is cut, saying so. */
-export const MAX_REPLY_CHARS = 64 * 1024;
-const REPLY_CUT_NOTE = "[The reply was cut here: it was longer than 64 KB.]";
-/** Text carried by one update (progress only needs to know that text arrived). */
-const UPDATE_TEXT_CHARS = 2_000;
-const MAX_REPLAY_UPDATES = 2_000;
-const FINISHED_REPLAY_UPDATES = 100;
-const MAX_HEADERS_TIMEOUT_MS = 60_000;
-const NOT_AGAIN = `Check ${act("check_state")} before asking again; do not send the same message again (that would run the work, and spend credits, twice).`;
-/** Errors that prove the request never reached the backend, so there is nothing to recover. */
-const NOT_CONNECTED = new Set([
-  "ECONNREFUSED",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ENETUNREACH",
-  "EHOSTUNREACH",
-  "UND_ERR_CONNECT_TIMEOUT",
-]);
-
-type StopReason = "cancelled" | "timeout" | "stalled";
+export type { TurnLimits } from "./turn-options.js";
+export type { TurnResult, TurnUpdate } from "./turn-result.js";
 
 /**
  * Sends one message and follows the turn. Throws InvalidInputError for an empty message (nothing is sent);
@@ -166,20 +63,13 @@ export class Turn implements AsyncIterable<TurnUpdate> {
   private readonly onUpdate: ((update: TurnUpdate) => void) | undefined;
   private readonly controller = new AbortController();
   private readonly external: AbortSignal | undefined;
-  /** Replay buffer: updates[i] is update number `dropped + i` (old ones are dropped to bound memory). */
-  private readonly updates: TurnUpdate[] = [];
-  private dropped = 0;
+  private readonly updates = new ReplayBuffer<TurnUpdate>();
   private readonly tools: string[] = [];
-  private wake: Array<() => void> = [];
   private state: TurnStatus = "running";
   private stopReason: StopReason | undefined;
   private sent = false;
   private resolveDone!: (result: TurnResult) => void;
-  // the reply as it arrives: final (non-partial) texts, and partial chunks since the last final one
-  private readonly finals: string[] = [];
-  private finalChars = 0;
-  private partial = "";
-  private replyCut = false;
+  private readonly reply = new Reply();
   private questions: { list: AgentQuestion[]; id?: string } | undefined;
   private readonly onBaseline: StartTurnOptions["onBaseline"];
   private readonly resumed: TurnBaseline | undefined;
@@ -210,6 +100,7 @@ export class Turn implements AsyncIterable<TurnUpdate> {
     void this.run();
   }
 
+  /** Running, or how the turn ended. */
   get status(): TurnStatus {
     return this.state;
   }
@@ -240,38 +131,12 @@ export class Turn implements AsyncIterable<TurnUpdate> {
   cancel(): void {
     if (this.state !== "running") return;
     this.stop("cancelled");
-    const error = this.sent
-      ? new CancelledError(
-          "The turn was cancelled; NemoVideo may still finish the work it had started.",
-          `Check ${act("check_state")} to see what changed before sending anything again.`,
-        )
-      : new CancelledError("The turn was cancelled before the message was sent.");
-    this.finish(this.failure("cancelled", error));
+    this.finish(this.failure("cancelled", cancelledError(this.sent)));
   }
 
   /** Replays the updates so far, then follows live ones; ends after "finished". */
   [Symbol.asyncIterator](): AsyncIterator<TurnUpdate> {
-    let index = 0;
-    let closed = false;
-    return {
-      next: async (): Promise<IteratorResult<TurnUpdate>> => {
-        for (;;) {
-          if (closed) return { done: true, value: undefined };
-          index = Math.max(index, this.dropped);
-          const update = this.updates[index - this.dropped];
-          if (update !== undefined) {
-            index += 1;
-            return { done: false, value: update };
-          }
-          if (this.state !== "running") return { done: true, value: undefined };
-          await new Promise<void>((resolve) => this.wake.push(resolve));
-        }
-      },
-      return: async (): Promise<IteratorResult<TurnUpdate>> => {
-        closed = true;
-        return { done: true, value: undefined };
-      },
-    };
+    return this.updates[Symbol.asyncIterator]();
   }
 
   private readonly onExternalAbort = (): void => this.cancel();
@@ -294,19 +159,31 @@ export class Turn implements AsyncIterable<TurnUpdate> {
       let before: SessionState;
       let baseline: TurnBaseline;
       try {
-        // the balance is optional (it only prices the turn); the state is not
-        const credits = fetchCredits(this.client, this.signal).then(balance, () => undefined);
-        before = await fetchState(this.client, this.sessionId, this.signal);
-        const known = await credits;
-        baseline = { timeline: timelineToJSON(before.timeline), ...(known ? { credits: known } : {}) };
+        ({ state: before, baseline } = await readBaseline(this.client, this.sessionId, this.signal));
         await this.onBaseline?.(baseline);
       } catch (err) {
         // the message is not sent when the state cannot be read (or recorded) first: nothing to recover, nothing spent
-        this.finish(this.failure("failed", this.notSent(err)));
+        this.finish(this.failure("failed", notSentError(this.stopReason, err, this.limits)));
         return;
       }
       if (this.signal.aborted) throw this.stopped(undefined);
-      const end = await this.stream();
+      this.sent = true;
+      const end = await sendAndRead(
+        this.client,
+        {
+          ...this.limits,
+          turnId: this.id,
+          sessionId: this.sessionId,
+          message: this.message,
+          signal: this.signal,
+        },
+        {
+          emit: (update) => this.emit(update),
+          absorb: (event) => this.absorb(event),
+          stop: (reason) => this.stop(reason),
+          stopped: (err) => this.stopped(err),
+        },
+      );
       const result = this.questions
         ? await this.awaiting(before)
         : end === "ended"
@@ -318,106 +195,13 @@ export class Turn implements AsyncIterable<TurnUpdate> {
     }
   }
 
-  /** Sends the message and reads the stream: "ended" when it closed normally, "dropped" when it broke. */
-  private async stream(): Promise<"ended" | "dropped"> {
-    const { streamTimeoutMs, stallMs } = this.limits;
-    const headersTimeoutMs =
-      this.limits.headersTimeoutMs ?? Math.min(MAX_HEADERS_TIMEOUT_MS, streamTimeoutMs);
-    const hardTimer = setTimeout(() => this.stop("timeout"), streamTimeoutMs);
-    let stallTimer: NodeJS.Timeout | undefined;
-    const armStall = () => {
-      clearTimeout(stallTimer);
-      stallTimer = setTimeout(() => {
-        this.emit({ type: "stalled" });
-        this.stop("stalled");
-      }, stallMs);
-    };
-    let body: Readable | undefined;
-    const closeBody = () => body?.destroy();
-    this.signal.addEventListener("abort", closeBody, { once: true });
-    try {
-      this.sent = true;
-      this.log.debug("Sending a message to NemoVideo", { turn: this.id, session: this.sessionId });
-      try {
-        const res = await this.client.open({
-          method: "POST",
-          path: "/run_sse",
-          json: {
-            app_name: "nemo_agent",
-            user_id: "me",
-            session_id: this.sessionId,
-            new_message: { parts: [{ text: this.message }] },
-          },
-          headers: { accept: "text/event-stream" },
-          signal: this.signal,
-          timeoutMs: headersTimeoutMs,
-          bodyTimeoutMs: 0,
-        });
-        body = res.body;
-      } catch (err) {
-        if (this.signal.aborted) throw this.stopped(err);
-        if (!mayHaveArrived(err)) throw err;
-        this.log.warn("The /run_sse request broke before the stream opened; recovering from the state.", {
-          turn: this.id,
-          error: (err as Error).message,
-        });
-        return "dropped";
-      }
-      if (this.signal.aborted) throw this.stopped(undefined);
-      this.emit({ type: "started" });
-      armStall();
-      let failure: NemoError | undefined;
-      try {
-        for await (const event of parseTurnStream(body)) {
-          if (event.type !== "heartbeat") armStall();
-          // updates carry only the start of a text (listeners show progress); the reply keeps it whole, bounded
-          this.emit(
-            event.type === "text" ? { ...event, text: event.text.slice(0, UPDATE_TEXT_CHARS) } : event,
-          );
-          failure = this.absorb(event);
-          if (failure) break;
-        }
-      } catch (err) {
-        if (this.signal.aborted) throw this.stopped(err);
-        if (err instanceof StreamTooLargeError) {
-          throw new StreamFailedError(
-            `NemoVideo sent ${err.message}, so the turn was stopped to protect this program's memory.`,
-            NOT_AGAIN,
-            { cause: err },
-          );
-        }
-        this.log.warn("The NemoVideo stream dropped; recovering from the state.", {
-          turn: this.id,
-          error: (err as Error).message,
-        });
-        return "dropped";
-      }
-      if (failure) throw failure;
-      if (this.signal.aborted) throw this.stopped(undefined);
-      return "ended";
-    } finally {
-      clearTimeout(hardTimer);
-      clearTimeout(stallTimer);
-      this.signal.removeEventListener("abort", closeBody);
-      closeBody();
-    }
-  }
-
   /** Takes one event into the reply and activity; returns the failure an error event means. */
   private absorb(event: TurnEvent): NemoError | undefined {
     switch (event.type) {
       case "text":
         // partial chunks can number tens of thousands: no per-chunk log record (allocation-light)
-        if (event.partial) {
-          this.partial = this.keep(this.partial + event.text, this.finalChars);
-        } else {
-          // ADK repeats the whole text in a final non-partial event: it replaces the partial chunks
-          this.log.debug("Turn text", { turn: this.id, chars: event.text.length });
-          const final = this.keep(event.text, this.finalChars);
-          if (final !== "") this.finals.push(final);
-          this.finalChars += final.length;
-          this.partial = "";
-        }
+        if (!event.partial) this.log.debug("Turn text", { turn: this.id, chars: event.text.length });
+        this.reply.add(event.text, event.partial === true);
         return undefined;
       case "tool_call":
         this.log.debug("Backend tool call", { turn: this.id, tool: event.name });
@@ -434,7 +218,7 @@ export class Turn implements AsyncIterable<TurnUpdate> {
         return undefined;
       case "error":
         this.log.warn("NemoVideo reported an error in the stream", { turn: this.id, code: event.code });
-        return streamError(this.client, event.message, event.code);
+        return streamError(this.client.errorContext(), event.message, event.code);
       case "heartbeat":
         return undefined;
       default:
@@ -443,45 +227,23 @@ export class Turn implements AsyncIterable<TurnUpdate> {
     }
   }
 
-  /** `text` cut to what still fits in the reply after `used` characters (noting that it was cut). */
-  private keep(text: string, used: number): string {
-    const room = Math.max(0, MAX_REPLY_CHARS - used);
-    if (text.length <= room) return text;
-    this.replyCut = true;
-    return text.slice(0, room);
-  }
-
-  /** The reply as it stands, GUI-translated, at most MAX_REPLY_CHARS (and saying so when cut). */
-  private reply(): string {
-    const parts = [...this.finals, this.partial].map((s) => s.trim()).filter((s) => s !== "");
-    if (parts.length === 0) return "";
-    const text = translateGuiText(parts.join("\n\n")).slice(0, MAX_REPLY_CHARS);
-    return this.replyCut ? `${text}\n\n${REPLY_CUT_NOTE}` : text;
-  }
-
   /** The agent asked a question and the stream ended: the turn waits for the answer (never a silent edit). */
   private async awaiting(before: SessionState): Promise<TurnResult> {
-    const result = this.result("awaiting_input", this.reply());
+    const result = this.result("awaiting_input", this.reply.text());
     result.questions = this.questions?.list ?? [];
     result.timeline = summarizeTimeline(before.timeline);
     return result;
   }
 
-  /** The balance after a completed turn, compared with the one before it (when both can be read). */
+  /** Sets what the turn cost, when the balances before and after it can be read. */
   private async price(result: TurnResult, baseline: TurnBaseline): Promise<void> {
-    if (!baseline.credits) return;
-    try {
-      const after = balance(await fetchCredits(this.client, this.signal));
-      result.creditsUsed = creditsUsed(baseline.credits, after);
-    } catch (err) {
-      if (this.signal.aborted) throw err;
-      this.log.debug("Could not read the balance after the turn", { turn: this.id });
-    }
+    const used = await priceTurn(this.client, baseline, this.signal, this.id);
+    if (used) result.creditsUsed = used;
   }
 
   /** The stream closed normally: fetch the state after the turn for the summary (and the diff when silent). */
   private async completed(before: Timeline, baseline: TurnBaseline): Promise<TurnResult> {
-    const reply = this.reply();
+    const reply = this.reply.text();
     const result = this.result("completed", reply);
     const priced = this.price(result, baseline);
     try {
@@ -501,39 +263,17 @@ export class Turn implements AsyncIterable<TurnUpdate> {
 
   /** The stream dropped: poll the state (never re-send) until the timeline changes or the polls run out. */
   private async recover(before: Timeline, baseline: TurnBaseline): Promise<TurnResult> {
-    const max = this.limits.recoveryMaxPolls ?? DEFAULT_RECOVERY_POLLS;
-    const interval = this.limits.recoveryPollMs;
-    const after = await pollUntil<SessionState>({
-      firstDelayMs: Math.round(interval / 2),
-      intervalMs: interval,
-      maxAttempts: max,
+    const after = await pollForChange(this.client, {
+      sessionId: this.sessionId,
+      before,
+      intervalMs: this.limits.recoveryPollMs,
+      maxPolls: this.limits.recoveryMaxPolls,
       signal: this.signal,
-      attempt: async (attempt) => {
-        this.emit({ type: "recovering", attempt, max });
-        try {
-          const state = await fetchState(this.client, this.sessionId, this.signal);
-          if (changed(before, state.timeline)) return { done: true, value: state };
-        } catch (err) {
-          if (this.signal.aborted) throw err;
-          this.log.warn("A recovery poll failed; counting it as unchanged", {
-            turn: this.id,
-            attempt,
-            error: (err as Error).message,
-          });
-        }
-        return { done: false };
-      },
+      turnId: this.id,
+      onAttempt: (attempt, max) => this.emit({ type: "recovering", attempt, max }),
     });
-    if (after === undefined) {
-      return this.failure(
-        "failed",
-        new StreamFailedError(
-          "The connection to NemoVideo dropped and the timeline has not changed since.",
-          `The backend may still be working: check ${act("check_state")} in a few minutes. Send the message again only if you are sure it was lost (that spends credits again).`,
-        ),
-      );
-    }
-    const result = this.result("completed", this.reply());
+    if (after === undefined) return this.failure("failed", lostStreamError());
+    const result = this.result("completed", this.reply.text());
     result.recovered = true;
     result.changes = diffTimelines(before, after.timeline);
     result.timeline = summarizeTimeline(after.timeline);
@@ -549,39 +289,7 @@ export class Turn implements AsyncIterable<TurnUpdate> {
 
   /** The error to report for `err`, given why the turn was stopped (if it was). */
   private stopped(err: unknown): NemoError {
-    switch (this.stopReason) {
-      case "timeout":
-        return new TimeoutError(
-          `NemoVideo took longer than ${duration(this.limits.streamTimeoutMs)} on this message; it may still finish.`,
-          NOT_AGAIN,
-          { cause: err },
-        );
-      case "stalled":
-        return new StreamFailedError(
-          `NemoVideo sent only heartbeats for ${duration(this.limits.stallMs)}: the turn looks stalled, though it may still finish.`,
-          NOT_AGAIN,
-          { cause: err },
-        );
-      case "cancelled":
-        return new CancelledError("The turn was cancelled.", undefined, { cause: err });
-      default:
-        if (err instanceof NemoError) return err;
-        return new StreamFailedError(
-          `The turn failed unexpectedly (${err instanceof Error ? err.message : String(err)}).`,
-          NOT_AGAIN,
-          { cause: err },
-        );
-    }
-  }
-
-  /** The error for a failure before the message went out: it says nothing was sent or spent. */
-  private notSent(err: unknown): NemoError {
-    if (this.stopReason || err instanceof NemoError) return this.stopped(err);
-    return new StreamFailedError(
-      `The message was not sent (no credits were spent): ${err instanceof Error ? err.message : String(err)}`,
-      "Fix the cause, then send the message again.",
-      { cause: err },
-    );
+    return stopError(this.stopReason, err, this.limits);
   }
 
   private result(status: TurnResult["status"], reply: string): TurnResult {
@@ -596,18 +304,7 @@ export class Turn implements AsyncIterable<TurnUpdate> {
   }
 
   private failure(status: "failed" | "cancelled", error: NemoError): TurnResult {
-    const result = this.result(status, this.reply());
-    const turnError: TurnError = { kind: error.kind, message: error.message };
-    if (error.nextStep !== undefined) turnError.nextStep = error.nextStep;
-    if (error.code !== undefined) turnError.code = error.code;
-    result.error = turnError;
-    Object.defineProperty(result, "cause", {
-      value: error,
-      enumerable: false,
-      writable: true,
-      configurable: true,
-    });
-    return result;
+    return failWith(this.result(status, this.reply.text()), error);
   }
 
   /** Settles the turn once; later calls (a run unwinding after cancel) are ignored. */
@@ -623,79 +320,19 @@ export class Turn implements AsyncIterable<TurnUpdate> {
       ms: result.durationMs,
     });
     this.emit({ type: "finished", result });
-    // A finished turn keeps only its last updates for late iterators; the result holds what matters.
-    if (this.updates.length > FINISHED_REPLAY_UPDATES)
-      this.dropOldest(this.updates.length - FINISHED_REPLAY_UPDATES);
     this.state = result.status;
+    // A finished turn keeps only its last updates for late iterators; the result holds what matters.
+    this.updates.close();
     this.resolveDone(result);
-    this.notify();
   }
 
   private emit(update: TurnUpdate): void {
     if (this.state !== "running") return;
     this.updates.push(update);
-    // A long stream (heartbeats, partial text) must not grow memory without bound: keep the recent part.
-    if (this.updates.length > MAX_REPLAY_UPDATES) this.dropOldest(MAX_REPLAY_UPDATES / 2);
     try {
       this.onUpdate?.(update);
     } catch (err) {
       this.log.warn("A turn update listener failed", { turn: this.id, error: (err as Error).message });
     }
-    this.notify();
   }
-
-  private dropOldest(count: number): void {
-    this.updates.splice(0, count);
-    this.dropped += count;
-  }
-
-  private notify(): void {
-    if (this.wake.length === 0) return;
-    const waiting = this.wake;
-    this.wake = [];
-    for (const resolve of waiting) resolve();
-  }
-}
-
-/** The error an `error` event stands for: out of credits, or a failed turn with the backend's words. */
-function streamError(client: NemoClient, message: string, code: string | number | undefined): NemoError {
-  const numeric =
-    typeof code === "number" ? code : code !== undefined && /^\d+$/.test(code) ? Number(code) : undefined;
-  const detail = message.replace(/\s+/g, " ").trim().slice(0, 300);
-  if (numeric === 2001 || /\b(insufficient|not enough|no)\s+credits?\b/i.test(detail)) {
-    return new NoCreditsError(client.errorContext(), detail ? `: ${detail}` : "");
-  }
-  return new StreamFailedError(
-    `NemoVideo reported an error during the turn${numeric !== undefined ? ` (${numeric})` : ""}: ${detail || "no details"}.`,
-    `Check ${act("check_state")} to see what was done, then rephrase the request or try again.`,
-    numeric !== undefined ? { code: numeric } : {},
-  );
-}
-
-/** True when a failed /run_sse request may have reached the backend (so the work may be under way). */
-function mayHaveArrived(err: unknown): boolean {
-  if (err instanceof TimeoutError) return true; // the headers never came
-  // A gateway failure may come after the backend accepted the message: check the state, never re-send.
-  if (err instanceof ServerError && (err.status === 502 || err.status === 504)) return true;
-  if (!(err instanceof NetworkError)) return false;
-  const cause = err.cause as { code?: unknown; cause?: { code?: unknown } } | undefined;
-  const code = String(cause?.code ?? cause?.cause?.code ?? "");
-  return !NOT_CONNECTED.has(code);
-}
-
-function changed(before: Timeline, after: Timeline): boolean {
-  return JSON.stringify(timelineToJSON(before)) !== JSON.stringify(timelineToJSON(after));
-}
-
-/** 900000 → "15 minutes", 45000 → "45 seconds", 500 → "500 ms". */
-function duration(ms: number): string {
-  if (ms >= 60_000) {
-    const minutes = Math.round(ms / 6_000) / 10;
-    return `${minutes} ${minutes === 1 ? "minute" : "minutes"}`;
-  }
-  if (ms >= 1_000) {
-    const seconds = Math.round(ms / 100) / 10;
-    return `${seconds} ${seconds === 1 ? "second" : "seconds"}`;
-  }
-  return `${ms} ms`;
 }

@@ -1,5 +1,6 @@
 import { fetchState } from "../client/state.js";
-import { summarizeTimeline, timelineToJSON } from "../client/timeline.js";
+import { timelineToJSON } from "../client/timeline.js";
+import { summarizeTimeline } from "../client/timeline-diff.js";
 import { type Command, expectNoArgs } from "./context.js";
 
 /** `state`: the current session's timeline; with --json the get_state shape. */

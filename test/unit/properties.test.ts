@@ -7,13 +7,8 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { translateGuiText } from "../../src/client/gui.js";
 import { classifyEvent, parseTurnStream, type TurnEvent } from "../../src/client/sse.js";
-import {
-  diffTimelines,
-  parseDraft,
-  summarizeTimeline,
-  type Timeline,
-  timelineToJSON,
-} from "../../src/client/timeline.js";
+import { parseDraft, type Timeline, timelineToJSON } from "../../src/client/timeline.js";
+import { diffTimelines, summarizeTimeline } from "../../src/client/timeline-diff.js";
 import { addSecret, Logger, redact } from "../../src/log.js";
 import { stateOutput } from "../../src/server/tools/get-state.js";
 import { within } from "../helpers/within.js";

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { creditsUsed, timelineFromJSON } from "../../src/client/baseline.js";
+import { creditsUsed } from "../../src/client/baseline.js";
 import { isQuestionCall, parseQuestions, questionText } from "../../src/client/questions.js";
 import { classifyEvent } from "../../src/client/sse.js";
-import { parseDraft, timelineToJSON } from "../../src/client/timeline.js";
+import { parseDraft, timelineFromJSON, timelineToJSON } from "../../src/client/timeline.js";
 
 const adk = (parts: unknown[]) => JSON.stringify({ author: "nemo_agent", content: { role: "model", parts } });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { diffTimelines, parseDraft, summarizeTimeline, timelineToJSON } from "../../src/client/timeline.js";
+import { parseDraft, timelineToJSON } from "../../src/client/timeline.js";
+import { diffTimelines, summarizeTimeline } from "../../src/client/timeline-diff.js";
 
 interface RawSegment {
   id?: string;
