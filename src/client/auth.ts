@@ -1,10 +1,14 @@
 import { addSecret } from "../log.js";
 import { currentUser } from "../request-context.js";
-import { AuthError, MissingClientIdError, RateLimitError } from "./errors.js";
-import { sleep, waitShared } from "./poll.js";
-import { rateLimitDelay } from "./retry.js";
-import type { AnonymousToken } from "./schemas.js";
+import { AuthError, MissingClientIdError, NemoError, RateLimitError } from "./errors.js";
+import { parsePayload } from "./envelope.js";
+import { exchangeJson, type HttpSettings } from "./http.js";
+import { waitShared } from "./poll.js";
+import { withRetry } from "./retry.js";
+import { type AnonymousToken, AnonymousTokenSchema } from "./schemas.js";
 import type { StateStore } from "./store.js";
+
+const TOKEN_PATH = "/api/auth/anonymous-token";
 
 const SEVEN_DAYS_MS = 7 * 24 * 60 * 60 * 1000;
 /** A cached token is not used in its last minute, so it never expires mid-request. */
@@ -18,9 +22,14 @@ export interface ActiveToken {
   userId?: string | undefined;
 }
 
+/** What the token provider needs: where to ask for a token, where to keep it, and the configured tokens. */
 export interface TokenProviderOptions {
-  apiUrl: string;
+  /** The API and attribution of the token request (the client's own settings). */
+  http: HttpSettings;
+  /** The state directory: the persisted client id, the token cache and its cross-process lock. */
   store: StateStore;
+  /** NEMO_WEB_URL, for the wording of errors on the token request. */
+  webUrl: string;
   /** NEMO_TOKEN: used as is, never cached. */
   userToken?: string | undefined;
   /** Hosted mode: only the token of the request being served is used (never NEMO_TOKEN or an anonymous one). */
@@ -28,14 +37,15 @@ export interface TokenProviderOptions {
   /** NEMO_CLIENT_ID: used instead of the persisted id. */
   clientId?: string | undefined;
   retry429Ms: number;
-  /** Performs POST /api/auth/anonymous-token for a client id. */
-  requestToken: (clientId: string, signal?: AbortSignal) => Promise<AnonymousToken>;
+  /** NEMO_REQUEST_TIMEOUT_MS: the limit of one token request. */
+  requestTimeoutMs: number;
   now?: () => number;
 }
 
 /**
  * Hands out the bearer token: NEMO_TOKEN when set, else a cached anonymous token bound to the
- * persisted client id. Concurrent callers share one in-flight acquisition.
+ * persisted client id. Concurrent callers share one in-flight acquisition; the anonymous-token request
+ * is its own, with its own rules for HTTP 429 (the one retry policy) and 400 (a new client id).
  */
 export class TokenProvider {
   private inflight: Promise<ActiveToken> | undefined;
@@ -52,6 +62,15 @@ export class TokenProvider {
   /** True when the user supplied the token (NEMO_TOKEN, or the bearer of a hosted request). */
   get isUserToken(): boolean {
     return this.options.userToken !== undefined || currentUser() !== undefined;
+  }
+
+  /**
+   * The user id of the anonymous token in use (from the token response or the cache), which the
+   * registration link binds; undefined with the user's own token.
+   */
+  get userId(): string | undefined {
+    if (this.isUserToken || this.options.requestTokensOnly) return undefined;
+    return this.memo?.userId;
   }
 
   /** The client id sent as X-Client-Id. */
@@ -83,8 +102,8 @@ export class TokenProvider {
   async invalidate(token: string): Promise<void> {
     if (this.options.userToken || currentUser()) return;
     if (this.memo?.token === token) this.memo = undefined;
-    const cached = await this.options.store.getToken(this.options.apiUrl);
-    if (cached?.token === token) await this.options.store.setToken(this.options.apiUrl, undefined);
+    const cached = await this.options.store.getToken(this.options.http.apiUrl);
+    if (cached?.token === token) await this.options.store.setToken(this.options.http.apiUrl, undefined);
   }
 
   private async load(signal?: AbortSignal): Promise<ActiveToken> {
@@ -99,7 +118,7 @@ export class TokenProvider {
 
   /** The cached token of this API URL, remembered when still valid. */
   private async cachedToken(): Promise<ActiveToken | undefined> {
-    const cached = await this.options.store.getToken(this.options.apiUrl);
+    const cached = await this.options.store.getToken(this.options.http.apiUrl);
     if (!cached || cached.expiresAt - EXPIRY_MARGIN_MS <= this.now()) return undefined;
     addSecret(cached.token);
     this.memo = { token: cached.token, anonymous: true, userId: cached.userId };
@@ -107,7 +126,8 @@ export class TokenProvider {
   }
 
   private async acquireAndCache(signal?: AbortSignal): Promise<ActiveToken> {
-    const { store, apiUrl } = this.options;
+    const { store } = this.options;
+    const { apiUrl } = this.options.http;
     let clientId = await this.clientId();
     let response: AnonymousToken;
     try {
@@ -128,16 +148,53 @@ export class TokenProvider {
     return this.memo;
   }
 
-  /** One token request, with the single wait-and-retry on HTTP 429. */
-  private async acquire(clientId: string, signal?: AbortSignal): Promise<AnonymousToken> {
-    this.requests++;
-    try {
-      return await this.options.requestToken(clientId, signal);
-    } catch (err) {
-      if (!(err instanceof RateLimitError)) throw err;
-      await sleep(rateLimitDelay(err, this.options.retry429Ms), signal);
-      this.requests++;
-      return this.options.requestToken(clientId, signal);
-    }
+  /** One token request, with the single wait-and-retry on HTTP 429 (Retry-After honoured). */
+  private acquire(clientId: string, signal?: AbortSignal): Promise<AnonymousToken> {
+    return withRetry(() => this.requestToken(clientId, signal), {
+      rateLimit: true,
+      transient: false,
+      retry429Ms: this.options.retry429Ms,
+      logger: this.options.http.logger,
+      label: `POST ${TOKEN_PATH}`,
+      signal,
+    });
   }
+
+  /** POST /api/auth/anonymous-token for `clientId` (no token, no body), its failures worded for the token. */
+  private async requestToken(clientId: string, signal?: AbortSignal): Promise<AnonymousToken> {
+    this.requests++;
+    const { http, webUrl, requestTimeoutMs } = this.options;
+    let data: unknown;
+    try {
+      data = await exchangeJson(
+        http,
+        { method: "POST", url: `${http.apiUrl}${TOKEN_PATH}`, clientId, signal, timeoutMs: requestTimeoutMs },
+        { userToken: false, webUrl },
+      );
+    } catch (err) {
+      throw tokenError(err);
+    }
+    return parsePayload(AnonymousTokenSchema, data, "POST", TOKEN_PATH);
+  }
+}
+
+/** The token request's own rules: 429 names the one-per-week limit; a 400 can only be about X-Client-Id. */
+function tokenError(err: unknown): unknown {
+  if (err instanceof RateLimitError) {
+    const limited = new RateLimitError(
+      "NemoVideo rate limit (HTTP 429) on the anonymous token: one is issued per client every 7 days.",
+      "Wait a minute and try again, or set NEMO_TOKEN to a token from your NemoVideo account.",
+      { status: 429, code: err.code, cause: err },
+    );
+    limited.retryAfterMs = err.retryAfterMs;
+    return limited;
+  }
+  if (err instanceof NemoError && err.status === 400 && !(err instanceof MissingClientIdError)) {
+    return new MissingClientIdError(err.message, "A new client id is generated automatically; try again.", {
+      status: 400,
+      code: err.code,
+      cause: err,
+    });
+  }
+  return err;
 }

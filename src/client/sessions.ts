@@ -51,10 +51,10 @@ export class Sessions {
 
   constructor(
     private readonly client: NemoClient,
-    store?: SessionStore,
+    store: SessionStore,
     options: SessionsOptions = {},
   ) {
-    this.store = store ?? client.store;
+    this.store = store;
     this.pin = options.pinCurrent === true;
   }
 
@@ -67,7 +67,6 @@ export class Sessions {
       signal,
       schema: SessionSchema,
     });
-    this.client.noteUserId(data.user_id);
     const session: Session = {
       sessionId: data.session_id,
       taskId: data.task_id,
@@ -101,7 +100,6 @@ export class Sessions {
   private async load(): Promise<Session | undefined> {
     const stored = await this.store.getSession(this.client.apiUrl, this.client.skill.name);
     if (!stored) return undefined;
-    this.client.noteUserId(stored.userId);
     return {
       sessionId: stored.sessionId,
       taskId: stored.taskId,

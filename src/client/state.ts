@@ -1,6 +1,7 @@
-import { type NemoClient, pathSegment } from "./client.js";
+import type { NemoClient } from "./client.js";
 import { type Credits, CreditsSchema, type RawState, StateSchema } from "./schemas.js";
 import { parseDraft, type Timeline } from "./timeline.js";
+import { pathSegment } from "./urls.js";
 
 /** A session's state as fetched: the typed timeline plus the raw draft (needed to render). */
 export interface SessionState {
@@ -22,7 +23,6 @@ export async function fetchState(
     signal,
     schema: StateSchema,
   });
-  client.noteUserId(raw.user_id);
   const draft = raw.state?.draft ?? {};
   return { sessionId, timeline: parseDraft(draft), draft, raw };
 }

@@ -3,6 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { NemoClient, type SkillIdentity } from "../../src/client/client.js";
+import { Sessions, type SessionsOptions } from "../../src/client/sessions.js";
 import { StateStore } from "../../src/client/store.js";
 import type { Logger } from "../../src/log.js";
 
@@ -50,4 +51,9 @@ export function makeClient(apiUrl: string, opts: TestClientOptions = {}): TestCl
     ...(opts.logger ? { logger: opts.logger } : {}),
   });
   return { client, store, dir };
+}
+
+/** Sessions of a test client, kept in that client's own state store. */
+export function makeSessions({ client, store }: TestClient, options?: SessionsOptions): Sessions {
+  return new Sessions(client, store, options);
 }

@@ -27,6 +27,7 @@ import { fetchCredits, fetchState } from "../../src/client/state.js";
 import { uploadUrls } from "../../src/client/upload.js";
 import { Logger } from "../../src/log.js";
 import { type FaultKind, type RecordedRequest, type Sandbox, startSandbox } from "../../src/sandbox/index.js";
+import type { StateStore } from "../../src/client/store.js";
 import { makeClient } from "../helpers/client.js";
 import { resolveSkill, type SkillInfo, skillHeaders } from "../../src/skills.js";
 
@@ -144,17 +145,17 @@ describe("response styles", () => {
   });
 
   it("JSON that lacks required fields: MalformedResponseError naming the call", async () => {
-    const { client } = makeClient(sandbox.url);
+    const { client, store } = makeClient(sandbox.url);
     fault("session", { type: "http", status: 200, body: '{"code":0,"data":{"task":"no ids here"}}' });
-    const err = await failure(new Sessions(client).create());
+    const err = await failure(new Sessions(client, store).create());
     expect(err).toBeInstanceOf(MalformedResponseError);
     expect(err.message).toContain(`POST ${SESSION}`);
   });
 
   it("a truncated body on a POST: a typed error, not retried", async () => {
-    const { client } = makeClient(sandbox.url);
+    const { client, store } = makeClient(sandbox.url);
     fault("session", { type: "truncated" });
-    const err = await failure(new Sessions(client).create());
+    const err = await failure(new Sessions(client, store).create());
     expect(err).toBeInstanceOf(NetworkError);
     expect(requestsTo(SESSION)).toHaveLength(1);
   });
@@ -232,8 +233,8 @@ describe("1001: invalid or expired token", () => {
 
 describe("1002: session not found", () => {
   it("is a SessionNotFoundError telling the user to start a new session", async () => {
-    const { client } = makeClient(sandbox.url);
-    const session = await new Sessions(client).create();
+    const { client, store } = makeClient(sandbox.url);
+    const session = await new Sessions(client, store).create();
     sandbox.state.deleteSession(session.sessionId);
     const err = await failure(fetchState(client, session.sessionId));
     expect(err).toBeInstanceOf(SessionNotFoundError);
@@ -245,12 +246,12 @@ describe("1002: session not found", () => {
 
 describe("2001: no credits", () => {
   it("anonymous: registration link bound to the user id from the token response", async () => {
-    const { client, dir } = makeClient(sandbox.url);
+    const { client, store, dir } = makeClient(sandbox.url);
     await fetchCredits(client);
     const { userId } = await cachedToken(dir);
     expect(userId).toMatch(/^anon_/);
     fault("session", { type: "code", code: 2001 });
-    const err = await failure(new Sessions(client).create());
+    const err = await failure(new Sessions(client, store).create());
     expect(err).toBeInstanceOf(NoCreditsError);
     expect((err as NoCreditsError).registrationUrl).toBe(`${WEB}/register?bind=${userId}`);
     expect(err.userMessage).toContain(`${WEB}/register?bind=${userId}`);
@@ -268,8 +269,8 @@ describe("2001: no credits", () => {
   });
 
   it("the real shortage: a turn the account cannot pay for", async () => {
-    const { client, dir } = makeClient(sandbox.url);
-    const session = await new Sessions(client).create();
+    const { client, store, dir } = makeClient(sandbox.url);
+    const session = await new Sessions(client, store).create();
     const { token, userId } = await cachedToken(dir);
     sandbox.state.setCredits(token, 0);
     const err = await failure(
@@ -303,8 +304,8 @@ describe("2001: no credits", () => {
 
 describe("4001 and 4002: upload refused", () => {
   it("4001 lists the accepted formats", async () => {
-    const { client } = makeClient(sandbox.url);
-    const { sessionId } = await new Sessions(client).create();
+    const { client, store } = makeClient(sandbox.url);
+    const { sessionId } = await new Sessions(client, store).create();
     fault("upload", { type: "code", code: 4001 });
     const err = await failure(uploadUrls(client, sessionId, ["https://media.example/clip.xyz"]));
     expect(err).toBeInstanceOf(UnsupportedFileError);
@@ -316,8 +317,8 @@ describe("4001 and 4002: upload refused", () => {
   });
 
   it("4002 names the 500 MB limit and suggests compressing or trimming", async () => {
-    const { client } = makeClient(sandbox.url);
-    const { sessionId } = await new Sessions(client).create();
+    const { client, store } = makeClient(sandbox.url);
+    const { sessionId } = await new Sessions(client, store).create();
     fault("upload", { type: "code", code: 4002 });
     const err = await failure(uploadUrls(client, sessionId, ["https://media.example/huge.mp4"]));
     expect(err).toBeInstanceOf(FileTooLargeError);
@@ -330,8 +331,8 @@ describe("4001 and 4002: upload refused", () => {
 
 describe("HTTP 402: plan required", () => {
   it("is a PlanRequiredError about the plan, not credits", async () => {
-    const { client } = makeClient(sandbox.url);
-    const { sessionId } = await new Sessions(client).create();
+    const { client, store } = makeClient(sandbox.url);
+    const { sessionId } = await new Sessions(client, store).create();
     fault("render_submit", { type: "http", status: 402 });
     const err = await failure(submitRender(client, sessionId, { t: [] }));
     expect(err).toBeInstanceOf(PlanRequiredError);
@@ -424,9 +425,9 @@ describe("5xx: server errors", () => {
   });
 
   it("POST answered 503 is not retried", async () => {
-    const { client } = makeClient(sandbox.url);
+    const { client, store } = makeClient(sandbox.url);
     fault("session", { type: "http", status: 503 });
-    const err = await failure(new Sessions(client).create());
+    const err = await failure(new Sessions(client, store).create());
     expect(err).toBeInstanceOf(ServerError);
     expect(requestsTo(SESSION)).toHaveLength(1);
   });
@@ -444,10 +445,10 @@ describe("network failures, timeouts and cancellation", () => {
   });
 
   it("connection reset on a POST: NetworkError, not retried", async () => {
-    const { client } = makeClient(sandbox.url);
+    const { client, store } = makeClient(sandbox.url);
     await fetchCredits(client);
     fault("session", { type: "reset" });
-    const err = await failure(new Sessions(client).create());
+    const err = await failure(new Sessions(client, store).create());
     expect(err).toBeInstanceOf(NetworkError);
     expect(err.message).toContain(sandbox.url);
     expect(requestsTo(SESSION)).toHaveLength(1);
@@ -464,11 +465,11 @@ describe("network failures, timeouts and cancellation", () => {
   });
 
   it("no answer within requestTimeoutMs: TimeoutError", async () => {
-    const { client } = makeClient(sandbox.url, { requestTimeoutMs: 150 });
+    const { client, store } = makeClient(sandbox.url, { requestTimeoutMs: 150 });
     await fetchCredits(client);
     fault("session", { type: "delay", ms: 1500 });
     const started = Date.now();
-    const err = await failure(new Sessions(client).create());
+    const err = await failure(new Sessions(client, store).create());
     expect(err).toBeInstanceOf(TimeoutError);
     expect(err.userMessage).toMatch(/in time/);
     expect(Date.now() - started).toBeLessThan(1000);
@@ -510,8 +511,8 @@ describe("network failures, timeouts and cancellation", () => {
 
 describe("headers on every request", () => {
   /** Runs a token call, a GET, and two POSTs; returns every recorded request. */
-  async function exercise(client: NemoClient): Promise<RecordedRequest[]> {
-    const sessions = new Sessions(client);
+  async function exercise(client: NemoClient, store: StateStore): Promise<RecordedRequest[]> {
+    const sessions = new Sessions(client, store);
     await fetchCredits(client);
     const session = await sessions.create();
     await sessions.claimLink(session);
@@ -527,8 +528,8 @@ describe("headers on every request", () => {
     "bundled skill %s: attribution from its frontmatter, bearer and client id",
     async (name) => {
       const skill = await resolveSkill(name, { env: {} });
-      const { client, dir } = makeClient(sandbox.url, { skill: identity(skill) });
-      const requests = await exercise(client);
+      const { client, dir, store } = makeClient(sandbox.url, { skill: identity(skill) });
+      const requests = await exercise(client, store);
       const expected = skillHeaders(skill);
       expect(expected).toEqual({
         "X-Skill-Source": name,
@@ -585,8 +586,8 @@ describe("headers on every request", () => {
 
   it("a user NEMO_TOKEN is the bearer on every call and no token is requested", async () => {
     const { token } = sandbox.state.issueToken("user-client", 100, 60_000).token;
-    const { client } = makeClient(sandbox.url, { token });
-    const requests = await exercise(client);
+    const { client, store } = makeClient(sandbox.url, { token });
+    const requests = await exercise(client, store);
     expect(requests.some((r) => r.path === TOKEN)).toBe(false);
     for (const request of requests) {
       expect(request.headers.authorization).toBe(`Bearer ${token}`);

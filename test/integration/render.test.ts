@@ -24,6 +24,7 @@ import {
   submitRender,
 } from "../../src/client/render.js";
 import { Sessions } from "../../src/client/sessions.js";
+import { MemoryJobStore } from "../../src/jobs/memory-store.js";
 import { type RenderStatusStyle, type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 import { makeClient } from "../helpers/client.js";
 import { SAMPLE } from "../helpers/paths.js";
@@ -42,7 +43,7 @@ let client: NemoClient;
 let sessionId: string;
 
 async function exportableSession(c: NemoClient, sb: Sandbox): Promise<string> {
-  const sid = (await new Sessions(c).create()).sessionId;
+  const sid = (await new Sessions(c, new MemoryJobStore()).create()).sessionId;
   sb.state.setDraft(sid, DRAFT);
   return sid;
 }
@@ -142,7 +143,7 @@ describe("exportSession", () => {
   });
 
   it("refuses an empty timeline without sending a render request", async () => {
-    const empty = (await new Sessions(client).create()).sessionId;
+    const empty = (await new Sessions(client, new MemoryJobStore()).create()).sessionId;
     const before = submits().length;
     const err = await exportSession(client, empty, FAST).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NotExportableError);

@@ -3,10 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { NoCreditsError, SessionNotFoundError } from "../../src/client/errors.js";
-import { Sessions } from "../../src/client/sessions.js";
 import { fetchState } from "../../src/client/state.js";
 import { type RecordedRequest, type Sandbox, startSandbox } from "../../src/sandbox/index.js";
-import { makeClient, TEST_SKILL } from "../helpers/client.js";
+import { makeClient, makeSessions, TEST_SKILL } from "../helpers/client.js";
 
 const WEB = "https://nemovideo.test";
 const SESSION = "/api/tasks/me/with-session/nemo_agent";
@@ -33,7 +32,7 @@ afterEach(async () => {
 
 describe("create", () => {
   it("sends task_name and language, and returns the backend's ids", async () => {
-    const session = await new Sessions(makeClient(sandbox.url, { dir }).client).create("fr");
+    const session = await makeSessions(makeClient(sandbox.url, { dir })).create("fr");
     const [request] = requestsTo(SESSION);
     expect(request?.method).toBe("POST");
     expect(request?.body).toEqual({ task_name: "project", language: "fr" });
@@ -49,12 +48,12 @@ describe("create", () => {
   });
 
   it("defaults the language to en", async () => {
-    await new Sessions(makeClient(sandbox.url, { dir }).client).create();
+    await makeSessions(makeClient(sandbox.url, { dir })).create();
     expect(requestsTo(SESSION)[0]?.body).toEqual({ task_name: "project", language: "en" });
   });
 
   it("makes the new session current, persisted in sessions.json per API URL and skill (0600)", async () => {
-    const session = await new Sessions(makeClient(sandbox.url, { dir }).client).create("de");
+    const session = await makeSessions(makeClient(sandbox.url, { dir })).create("de");
     const file = await sessionsFile();
     expect(file[sandbox.url]?.["ai-voiceover-for"]).toMatchObject({
       sessionId: session.sessionId,
@@ -65,34 +64,35 @@ describe("create", () => {
   });
 
   it("remembers the user id the session response gave", async () => {
-    const client = makeClient(sandbox.url, { dir }).client;
-    const session = await new Sessions(client).create();
-    expect(client.userId).toBe(session.userId);
+    const made = makeClient(sandbox.url, { dir });
+    const session = await makeSessions(made).create();
+    expect((await made.client.auth.get()).userId).toBe(session.userId);
+    expect(made.client.errorContext().userId).toBe(session.userId);
     expect(session.userId).toMatch(/^anon_/);
   });
 });
 
 describe("current", () => {
   it("survives a restart: a new client on the same state directory sees it", async () => {
-    const session = await new Sessions(makeClient(sandbox.url, { dir }).client).create();
-    const current = await new Sessions(makeClient(sandbox.url, { dir }).client).current();
+    const session = await makeSessions(makeClient(sandbox.url, { dir })).create();
+    const current = await makeSessions(makeClient(sandbox.url, { dir })).current();
     expect(current).toEqual(session);
   });
 
   it("is kept per skill", async () => {
-    const voice = await new Sessions(
-      makeClient(sandbox.url, { dir, skill: { ...TEST_SKILL, name: "ai-voiceover-for" } }).client,
+    const voice = await makeSessions(
+      makeClient(sandbox.url, { dir, skill: { ...TEST_SKILL, name: "ai-voiceover-for" } }),
     ).create();
-    const generator = new Sessions(
-      makeClient(sandbox.url, { dir, skill: { ...TEST_SKILL, name: "ai-video-generator-ai" } }).client,
+    const generator = makeSessions(
+      makeClient(sandbox.url, { dir, skill: { ...TEST_SKILL, name: "ai-video-generator-ai" } }),
     );
     expect(await generator.current()).toBeUndefined();
     const made = await generator.create();
     expect(made.sessionId).not.toBe(voice.sessionId);
     expect(
       (
-        await new Sessions(
-          makeClient(sandbox.url, { dir, skill: { ...TEST_SKILL, name: "ai-voiceover-for" } }).client,
+        await makeSessions(
+          makeClient(sandbox.url, { dir, skill: { ...TEST_SKILL, name: "ai-voiceover-for" } }),
         ).current()
       )?.sessionId,
     ).toBe(voice.sessionId);
@@ -103,18 +103,18 @@ describe("current", () => {
   });
 
   it("is kept per API base URL", async () => {
-    await new Sessions(makeClient(sandbox.url, { dir }).client).create();
-    expect(await new Sessions(makeClient("http://127.0.0.1:1", { dir }).client).current()).toBeUndefined();
+    await makeSessions(makeClient(sandbox.url, { dir })).create();
+    expect(await makeSessions(makeClient("http://127.0.0.1:1", { dir })).current()).toBeUndefined();
   });
 
   it("is undefined before any session exists", async () => {
-    expect(await new Sessions(makeClient(sandbox.url, { dir }).client).current()).toBeUndefined();
+    expect(await makeSessions(makeClient(sandbox.url, { dir })).current()).toBeUndefined();
   });
 });
 
 describe("resolve", () => {
   it("creates a session once for 10 concurrent callers", async () => {
-    const sessions = new Sessions(makeClient(sandbox.url, { dir }).client);
+    const sessions = makeSessions(makeClient(sandbox.url, { dir }));
     const all = await Promise.all(Array.from({ length: 10 }, () => sessions.resolve()));
     expect(requestsTo(SESSION)).toHaveLength(1);
     expect(new Set(all.map((s) => s.sessionId)).size).toBe(1);
@@ -122,14 +122,14 @@ describe("resolve", () => {
   });
 
   it("returns the current session without a request", async () => {
-    const sessions = new Sessions(makeClient(sandbox.url, { dir }).client);
+    const sessions = makeSessions(makeClient(sandbox.url, { dir }));
     const made = await sessions.create();
     expect(await sessions.resolve()).toEqual(made);
     expect(requestsTo(SESSION)).toHaveLength(1);
   });
 
   it("an explicit session id is used as given", async () => {
-    const sessions = new Sessions(makeClient(sandbox.url, { dir }).client);
+    const sessions = makeSessions(makeClient(sandbox.url, { dir }));
     const made = await sessions.create("ja");
     expect(await sessions.resolve(made.sessionId)).toEqual(made);
     expect((await sessions.resolve("other-sid")).sessionId).toBe("other-sid");
@@ -139,8 +139,7 @@ describe("resolve", () => {
 
 describe("claimLink", () => {
   it("builds <webUrl>/workspace/claim?ct=<claim token> from the claim-token call", async () => {
-    const client = makeClient(sandbox.url, { dir }).client;
-    const sessions = new Sessions(client);
+    const sessions = makeSessions(makeClient(sandbox.url, { dir }));
     const session = await sessions.create();
     const link = await sessions.claimLink(session);
     expect(link).toMatch(/^https:\/\/nemovideo\.test\/workspace\/claim\?ct=clm_[0-9a-f]+$/);
@@ -149,7 +148,7 @@ describe("claimLink", () => {
   });
 
   it("gives the same link for the same session on later calls (one claim-token call), a new one per session", async () => {
-    const sessions = new Sessions(makeClient(sandbox.url, { dir }).client);
+    const sessions = makeSessions(makeClient(sandbox.url, { dir }));
     const first = await sessions.create();
     const before = requestsTo(CLAIM).length;
     const link = await sessions.claimLink(first);
@@ -161,8 +160,9 @@ describe("claimLink", () => {
   });
 
   it("never puts the nmv_ token in the link", async () => {
-    const client = makeClient(sandbox.url, { dir }).client;
-    const sessions = new Sessions(client);
+    const made = makeClient(sandbox.url, { dir });
+    const { client } = made;
+    const sessions = makeSessions(made);
     const link = await sessions.claimLink(await sessions.create());
     const { token } = await client.auth.get();
     expect(token).toMatch(/^nmv_/);
@@ -171,7 +171,7 @@ describe("claimLink", () => {
   });
 
   it("URL-encodes an odd claim token", async () => {
-    const sessions = new Sessions(makeClient(sandbox.url, { dir }).client);
+    const sessions = makeSessions(makeClient(sandbox.url, { dir }));
     const session = await sessions.create();
     sandbox.inject({
       endpoint: "claim",
@@ -181,7 +181,7 @@ describe("claimLink", () => {
   });
 
   it("for a vanished session: SessionNotFoundError", async () => {
-    const sessions = new Sessions(makeClient(sandbox.url, { dir }).client);
+    const sessions = makeSessions(makeClient(sandbox.url, { dir }));
     const session = await sessions.create();
     sandbox.state.deleteSession(session.sessionId);
     await expect(sessions.claimLink(session)).rejects.toBeInstanceOf(SessionNotFoundError);
@@ -190,8 +190,9 @@ describe("claimLink", () => {
 
 describe("run: 1002 recovery", () => {
   it("creates a new session, makes it current, and says the old timeline is gone", async () => {
-    const client = makeClient(sandbox.url, { dir }).client;
-    const sessions = new Sessions(client);
+    const made = makeClient(sandbox.url, { dir });
+    const { client } = made;
+    const sessions = makeSessions(made);
     const old = await sessions.create("es");
     sandbox.state.deleteSession(old.sessionId);
     let attempts = 0;
@@ -223,8 +224,9 @@ describe("run: 1002 recovery", () => {
   });
 
   it("passes other errors through untouched and keeps the session", async () => {
-    const client = makeClient(sandbox.url, { dir }).client;
-    const sessions = new Sessions(client);
+    const made = makeClient(sandbox.url, { dir });
+    const { client } = made;
+    const sessions = makeSessions(made);
     const session = await sessions.create();
     sandbox.inject({ endpoint: "state", kind: { type: "code", code: 2001 } });
     await expect(sessions.run(undefined, (s) => fetchState(client, s.sessionId))).rejects.toBeInstanceOf(
@@ -235,16 +237,18 @@ describe("run: 1002 recovery", () => {
   });
 
   it("returns the work's result when all goes well", async () => {
-    const client = makeClient(sandbox.url, { dir }).client;
-    const sessions = new Sessions(client);
+    const made = makeClient(sandbox.url, { dir });
+    const { client } = made;
+    const sessions = makeSessions(made);
     const state = await sessions.run(undefined, (s) => fetchState(client, s.sessionId));
     expect(state.sessionId).toBe((await sessions.current())?.sessionId);
     expect(state.timeline).toBeDefined();
   });
 
   it("when the replacement cannot be created, the 1002 error still reaches the caller", async () => {
-    const client = makeClient(sandbox.url, { dir }).client;
-    const sessions = new Sessions(client);
+    const made = makeClient(sandbox.url, { dir });
+    const { client } = made;
+    const sessions = makeSessions(made);
     const old = await sessions.create();
     sandbox.state.deleteSession(old.sessionId);
     sandbox.inject({ endpoint: "session", kind: { type: "http", status: 500 } });

@@ -4,10 +4,9 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { NemoClient } from "../../src/client/client.js";
 import { InvalidInputError } from "../../src/client/errors.js";
-import { Sessions } from "../../src/client/sessions.js";
 import { startTurn, type TurnLimits, type TurnResult, type TurnUpdate } from "../../src/client/turns.js";
 import { type Sandbox, startSandbox, type TurnStep } from "../../src/sandbox/index.js";
-import { makeClient } from "../helpers/client.js";
+import { makeClient, makeSessions } from "../helpers/client.js";
 import { BGM_DRAFT, say, toolCall } from "../helpers/adk.js";
 
 const LIMITS: TurnLimits = { streamTimeoutMs: 3_000, stallMs: 1_000, recoveryPollMs: 40 };
@@ -22,12 +21,13 @@ beforeEach(async () => {
   logs = [];
   sandbox = await startSandbox({ stepMs: 2, heartbeatMs: 5, log: (line) => logs.push(line) });
   dir = await mkdtemp(join(tmpdir(), "nemo-turns-"));
-  client = makeClient(sandbox.url, {
+  const made = makeClient(sandbox.url, {
     dir,
     webUrl: "https://nemovideo.example",
     clientId: "turns-test-client",
-  }).client;
-  sessionId = (await new Sessions(client).create()).sessionId;
+  });
+  client = made.client;
+  sessionId = (await makeSessions(made).create()).sessionId;
 });
 
 afterEach(async () => {

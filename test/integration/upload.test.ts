@@ -14,6 +14,7 @@ import {
   UnsupportedFileError,
 } from "../../src/client/errors.js";
 import { Sessions } from "../../src/client/sessions.js";
+import { MemoryJobStore } from "../../src/jobs/memory-store.js";
 import type { UploadProgress } from "../../src/client/multipart.js";
 import { uploadFiles, uploadUrls } from "../../src/client/upload.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
@@ -45,7 +46,7 @@ afterAll(async () => {
 
 beforeEach(async () => {
   client = makeClient(sandbox.url).client;
-  sessionId = (await new Sessions(client).create()).sessionId;
+  sessionId = (await new Sessions(client, new MemoryJobStore()).create()).sessionId;
 });
 
 afterEach(() => sandbox.clearFaults());
@@ -156,7 +157,7 @@ describe("uploadFiles", () => {
     const small = await startSandbox({ stepMs: 0, maxUploadBytes: 100 * 1024 });
     try {
       const c = makeClient(small.url).client;
-      const sid = (await new Sessions(c).create()).sessionId;
+      const sid = (await new Sessions(c, new MemoryJobStore()).create()).sessionId;
       const err = await uploadFiles(c, sid, [SAMPLE]).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(FileTooLargeError);
       expect((err as FileTooLargeError).userMessage).toMatch(/4002.*compress.*trim/is);
@@ -169,7 +170,7 @@ describe("uploadFiles", () => {
     const small = await startSandbox({ stepMs: 0, maxUploadBytes: 1024 * 1024 });
     try {
       const c = makeClient(small.url).client;
-      const sid = (await new Sessions(c).create()).sessionId;
+      const sid = (await new Sessions(c, new MemoryJobStore()).create()).sessionId;
       const big = join(work, "early.mp4");
       await writeFile(big, "");
       await truncate(big, 100 * 1024 * 1024);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeEnvelope } from "../../src/client/client.js";
+import { decodeEnvelope } from "../../src/client/envelope.js";
 
 describe("decodeEnvelope: {code, message, data}", () => {
   it("code 0 returns data", () => {

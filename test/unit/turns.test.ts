@@ -27,7 +27,6 @@ function fakeClient(options: FakeOptions) {
   const client = {
     logger: silentLogger,
     errorContext: () => ({}),
-    noteUserId: () => {},
     async call<T>(o: CallOptions & { schema: { parse(v: unknown): T } }): Promise<T> {
       if (o.path.includes("/credits/")) return o.schema.parse({ available: 100, frozen: 0, total: 100 });
       const n = stateCalls.length;
