@@ -24,15 +24,15 @@ function provider(options: { store?: StateStore; userToken?: string; clientId?: 
     userToken: options.userToken,
     clientId: options.clientId,
     retry429Ms: 30_000,
-    requestTimeoutMs: 500,
+    requestTimeoutMs: 10_000,
   });
 }
 
 const tokenRequests = () => sandbox.requests.filter((r) => r.path === TOKEN);
 
-/** Lets real I/O run (fake timers leave setImmediate alone) until `done()` holds, for at most 5 s. */
+/** Lets real I/O run (fake timers leave setImmediate alone) until `done()` holds, for at most 10 s. */
 async function until(done: () => boolean): Promise<void> {
-  const deadline = performance.now() + 5_000;
+  const deadline = performance.now() + 10_000;
   while (!done() && performance.now() < deadline) await new Promise((r) => setImmediate(r));
   expect(done(), logs.join("\n")).toBe(true);
 }
@@ -49,7 +49,7 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe("HTTP 429 on the token request: the one retry policy", () => {
+describe("HTTP 429 on the token request: the one retry policy", { timeout: 20_000 }, () => {
   it.each([
     ["7", 7_000],
     ["3600", 120_000],
