@@ -1,4 +1,3 @@
-import { existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, open, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
@@ -14,7 +13,9 @@ import {
   type TurnResult,
   type UploadResult,
 } from "./mcp.js";
-import { formatBytes, formatClock, type ProgressBar, type Terminal } from "./terminal.js";
+import { packageVersion, packageRoot } from "../version.js";
+import { describeFile, printSummary, printTimeline, showExportProgress } from "./report.js";
+import { formatBytes, type Terminal } from "./terminal.js";
 
 /** What the command line asked for. */
 export interface DemoOptions {
@@ -71,42 +72,13 @@ export class Interrupted extends Error {
   }
 }
 
-/** The package root: the nearest folder upward from `from` whose package.json is nemovideo-mcp's. */
-function findPackageRoot(from: string = fileURLToPath(import.meta.url)): string {
-  let dir = dirname(from);
-  for (;;) {
-    const file = join(dir, "package.json");
-    if (existsSync(file)) {
-      try {
-        if ((JSON.parse(readFileSync(file, "utf8")) as { name?: string }).name === "nemovideo-mcp")
-          return dir;
-      } catch {
-        // not ours; keep looking upward
-      }
-    }
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`Could not find the nemovideo-mcp package above ${from}.`);
-    dir = parent;
-  }
-}
-
-function packageVersion(root: string): string {
-  try {
-    return (
-      (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version?: string }).version ??
-      "0.0.0"
-    );
-  } catch {
-    return "0.0.0";
-  }
-}
-
 /**
  * Runs the whole demo: sandbox backend, the real server over stdio, one skill's flow from upload to a
  * downloaded MP4. Returns the exit code: 0 done, 1 failed, 130/143 interrupted. Always cleans up.
  */
 export async function runDemo(options: DemoOptions, term: Terminal, signal: AbortSignal): Promise<number> {
-  const root = findPackageRoot();
+  const root = packageRoot();
+  if (!root) throw new Error("Could not find the nemovideo-mcp package above the demo's module.");
   const fixtures = join(root, "fixtures");
   const flow = options.generator ? GENERATOR : VOICEOVER;
   const startedAt = Date.now();
@@ -167,7 +139,7 @@ export async function runDemo(options: DemoOptions, term: Terminal, signal: Abor
     }
     server = await DemoServer.start(
       { cli: join(dirname(fileURLToPath(import.meta.url)), "..", "cli.js"), env, cwd: process.cwd() },
-      packageVersion(root),
+      packageVersion(),
       signal,
     );
     const { tools } = await server.client.listTools(undefined, { signal });
@@ -281,71 +253,4 @@ async function looksLikeH264(file: string): Promise<boolean> {
 
 function errMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-/** "sample.mp4 (video, 0:06, 640x360)" */
-function describeFile(f: UploadResult["files"][number]): string {
-  const parts: string[] = [f.type];
-  if (f.duration_ms !== undefined) parts.push(formatClock(f.duration_ms));
-  if (f.width !== undefined && f.height !== undefined) parts.push(`${f.width}x${f.height}`);
-  return `Uploaded ${f.name} (${parts.join(", ")})`;
-}
-
-/** Export progress arrives as render percent on 0–100, then download on 100–200. */
-function showExportProgress(bar: ProgressBar, p: Progress): void {
-  const message = p.message ?? "";
-  if (message.startsWith("Downloading")) {
-    bar.update("download", (p.progress - 100) / 100, message);
-  } else {
-    bar.update("render", p.progress / 100, message.replace(/\s*\d+%$/, "") || "Rendering");
-  }
-}
-
-/** The summary line, then one line per track with its segments. */
-function printTimeline(term: Terminal, state: StateResult): void {
-  term.paragraph(state.summary);
-  const width = Math.max(0, ...state.tracks.map((t) => t.name.length));
-  for (const track of state.tracks) {
-    const segments = track.segments
-      .map((s) => {
-        const volume = s.volume !== undefined && s.volume !== 1 ? `, ${Math.round(s.volume * 100)}%` : "";
-        return `${s.label || "(unnamed)"} ${formatClock(s.start_ms)}–${formatClock(s.end_ms)}${volume}`;
-      })
-      .join("; ");
-    term.info(`  ${track.index}. ${track.kind.padEnd(5)}  ${track.name.padEnd(width)}  ${segments}`);
-  }
-}
-
-interface Summary {
-  file: string;
-  size: number;
-  /** The file starts like an H.264 MP4 (ftyp box, avc1 sample entry). */
-  h264: boolean;
-  /** How the sandbox made the file. */
-  renders: Sandbox["renders"];
-  before: number;
-  after: number;
-  activity: string[];
-  projectUrl: string | undefined;
-  seconds: number;
-}
-
-function printSummary(term: Terminal, s: Summary): void {
-  const spentOn = s.activity.length ? ` on ${s.activity.join(", ")}` : "";
-  term.line(term.paint("green", term.paint("bold", `Done in ${s.seconds.toFixed(1)} s.`)));
-  const rows: Array<[string, string]> = [
-    ["Video", `${s.file} (${formatBytes(s.size)}${s.h264 ? ", H.264 MP4" : ""})`],
-    [
-      "",
-      s.renders === "timeline"
-        ? "a sandbox stand-in drawn from the timeline, not NemoVideo's render"
-        : "the sandbox's stand-in clip: it does not show the edit",
-    ],
-    [
-      "Credits",
-      `${s.before} → ${s.after} (spent ${s.before - s.after}${spentOn}; the export itself is free)`,
-    ],
-  ];
-  if (s.projectUrl) rows.push(["Project", `${s.projectUrl} (sandbox link)`]);
-  for (const [label, value] of rows) term.info(`${term.paint("bold", label.padEnd(8))} ${value}`);
 }

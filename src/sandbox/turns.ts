@@ -1,5 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { type Draft, putSingleSegmentTrack, TRACK_AUDIO, TRACK_TEXT, TRACK_VIDEO } from "./draft.js";
+import {
+  type Draft,
+  type DraftSegment,
+  putSingleSegmentTrack,
+  TRACK_AUDIO,
+  TRACK_TEXT,
+  TRACK_VIDEO,
+} from "./draft.js";
 import type { PlayStep } from "./sse.js";
 import { randomId, type SandboxState, type SessionRecord } from "./state.js";
 
@@ -137,6 +144,21 @@ function coverMs(draft: Draft): number {
   return draft.d > 0 ? draft.d : DEFAULT_DURATION_MS;
 }
 
+/** Puts one audio segment covering the whole timeline (30 s when empty) on track `name`; returns its length. */
+function coverWithAudio(ctx: TurnContext, name: string, media: DraftSegment["m"]): number {
+  let duration = 0;
+  editDraft(ctx, (draft) => {
+    duration = coverMs(draft);
+    putSingleSegmentTrack(draft, TRACK_AUDIO, name, {
+      id: segmentId(ctx.session),
+      st: 0,
+      d: duration,
+      m: media,
+    });
+  });
+  return duration;
+}
+
 /** The voices the question scenario offers. */
 export const VOICE_OPTIONS = ["Warm female (English)", "Calm male (English)", "Energetic narrator (English)"];
 
@@ -167,21 +189,13 @@ function voiceoverTurn(ctx: TurnContext, voice = "natural"): DefaultTurn {
   b.pause();
   b.heartbeat();
   b.pause();
-  b.run(() =>
-    editDraft(ctx, (draft) => {
-      duration = coverMs(draft);
-      putSingleSegmentTrack(draft, TRACK_AUDIO, "AI Voiceover", {
-        id: segmentId(ctx.session),
-        st: 0,
-        d: duration,
-        m: {
-          name: voice === "natural" ? "English voiceover" : `${voice} voiceover`,
-          volume: 1,
-          src: `${ctx.baseUrl}/files/generated/vo_${randomId(4)}.mp3`,
-        },
-      });
-    }),
-  );
+  b.run(() => {
+    duration = coverWithAudio(ctx, "AI Voiceover", {
+      name: voice === "natural" ? "English voiceover" : `${voice} voiceover`,
+      volume: 1,
+      src: `${ctx.baseUrl}/files/generated/vo_${randomId(4)}.mp3`,
+    });
+  });
   b.respond(id, "generate_voiceover", () => ({
     status: "success",
     track: "AI Voiceover",
@@ -267,17 +281,13 @@ function bgmTurn(ctx: TurnContext): DefaultTurn {
   let duration = 0;
   const id = b.call("add_bgm", { style: "Lo-fi", volume: 0.35 });
   b.pause();
-  b.run(() =>
-    editDraft(ctx, (draft) => {
-      duration = coverMs(draft);
-      putSingleSegmentTrack(draft, TRACK_AUDIO, "BGM", {
-        id: segmentId(ctx.session),
-        st: 0,
-        d: duration,
-        m: { name: "Lo-fi", volume: 0.35, src: `${ctx.baseUrl}/files/library/lofi.mp3` },
-      });
-    }),
-  );
+  b.run(() => {
+    duration = coverWithAudio(ctx, "BGM", {
+      name: "Lo-fi",
+      volume: 0.35,
+      src: `${ctx.baseUrl}/files/library/lofi.mp3`,
+    });
+  });
   b.respond(id, "add_bgm", () => ({ status: "success", track: "BGM", duration_ms: duration }));
   return { tool: "add_bgm", cost: 2, long: false, steps: b.steps };
 }
