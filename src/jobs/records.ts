@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { exportOutput, timelineShape, turnOutput } from "./views.js";
+import type { TurnBaseline } from "../client/baseline.js";
+import { exportOutput, type TurnView, timelineShape, turnOutput } from "./views.js";
 
 const balanceShape = z.object({ available: z.number(), frozen: z.number(), total: z.number() });
 
@@ -38,3 +39,24 @@ export type TurnRecord = z.infer<typeof TurnRecordSchema>;
 export type ExportRecord = z.infer<typeof ExportRecordSchema>;
 /** A persisted turn or export. */
 export type JobRecord = z.infer<typeof JobRecordSchema>;
+
+/** The record of a turn: its view, what it was sent with, and (while it runs) the baseline recovery needs. */
+export function turnRecord(
+  turn: { message: string; startedAt: number },
+  view: TurnView,
+  baseline: TurnBaseline | undefined,
+): TurnRecord {
+  return {
+    kind: "turn",
+    message_chars: turn.message.length,
+    started_at: turn.startedAt,
+    ...(baseline ? { baseline } : {}),
+    ...view,
+  };
+}
+
+/** The view a turn record holds: the record without what only a restart needs. */
+export function recordedView(record: TurnRecord): TurnView {
+  const { kind: _kind, message_chars: _chars, started_at: _started, baseline: _baseline, ...view } = record;
+  return view;
+}

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { act } from "../client/actions.js";
 import type { TurnBaseline } from "../client/baseline.js";
 import type { NemoClient } from "../client/client.js";
 import { InvalidInputError, SessionNotFoundError } from "../client/errors.js";
@@ -6,11 +7,10 @@ import type { Sessions } from "../client/sessions.js";
 import type { Turn, TurnLimits, TurnResult, TurnUpdate } from "../client/turns.js";
 import type { Logger } from "../log.js";
 import type { FollowOutcome, JobBus, JobLease } from "./bus.js";
-import type { TurnRecord } from "./records.js";
+import { recordedView, turnRecord } from "./records.js";
 import type { JobStore } from "./store.js";
-import type { TurnView } from "./views.js";
+import { lostTurnView, type TurnView, turnView } from "./views.js";
 import { boundedWait } from "./wait.js";
-import { act } from "../client/actions.js";
 
 const MAX_FINISHED_IN_MEMORY = 50;
 /** How long cancelling a turn waits for another instance to close the turn's stream and record the outcome. */
@@ -37,42 +37,6 @@ export interface TurnStart {
   /** Caps this turn's stream time below the configured limit. */
   streamTimeoutMs?: number | undefined;
   onUpdate?: ((u: TurnUpdate) => void) | undefined;
-}
-
-/** The view of a turn, running (`result` undefined) or finished. */
-export function turnView(turn: Turn, result: TurnResult | undefined): TurnView {
-  if (!result) {
-    return {
-      status: "running",
-      turn_id: turn.id,
-      session_id: turn.sessionId,
-      reply: "",
-      activity: [...turn.activity],
-    };
-  }
-  const view: TurnView = {
-    status: result.status,
-    turn_id: result.turnId,
-    session_id: result.sessionId,
-    reply: result.reply,
-    activity: result.activity,
-  };
-  if (result.changes) view.changes = result.changes;
-  if (result.timeline) view.timeline = result.timeline;
-  if (result.recovered) view.recovered = true;
-  const questions = result.questions ?? [];
-  if (questions[0]) view.question = questions[0];
-  if (questions.length > 1) view.questions = questions;
-  if (result.creditsUsed) {
-    view.credits_used = result.creditsUsed.credits;
-    if (result.creditsUsed.approximate) view.credits_used_approximate = true;
-  }
-  if (result.error) {
-    view.error = { kind: result.error.kind, message: result.error.message };
-    if (result.error.nextStep) view.error.next_step = result.error.nextStep;
-    if (result.error.code !== undefined) view.error.code = result.error.code;
-  }
-  return view;
 }
 
 /**
@@ -232,15 +196,8 @@ export class TurnJobs {
     if (baseline) this.baselines.set(turn.id, baseline);
     const known = result ? undefined : this.baselines.get(turn.id);
     if (result) this.baselines.delete(turn.id);
-    const record: TurnRecord = {
-      kind: "turn",
-      message_chars: turn.message.length,
-      started_at: turn.startedAt,
-      ...(known ? { baseline: known } : {}),
-      ...turnView(turn, result),
-    };
     try {
-      await this.options.store.saveTurn(record);
+      await this.options.store.saveTurn(turnRecord(turn, turnView(turn, result), known));
     } catch (err) {
       this.options.logger.warn(`Could not save turn ${turn.id}: ${(err as Error).message}`);
     }
@@ -312,20 +269,10 @@ export class TurnJobs {
         `Use the turn_id that ${act("send")} returned.`,
       );
     }
-    const { kind: _kind, message_chars: _chars, started_at: _started, baseline: _baseline, ...view } = record;
-    if (view.status !== "running") return view;
-    // Still running on another instance.
-    if (await this.options.bus?.isHeld(turnId)) return view;
-    // The stream belonged to a process that has ended; the backend may still have finished the work.
-    return {
-      ...view,
-      status: "failed",
-      error: {
-        kind: "stream_failed",
-        message: "The server restarted while this turn was running, so its stream was lost.",
-        next_step: `Check ${act("check_state")} to see whether the edit landed before sending the message again (sending again spends credits again).`,
-      },
-    };
+    const view = recordedView(record);
+    // Running on another instance, or its stream belonged to a process that has ended.
+    if (view.status !== "running" || (await this.options.bus?.isHeld(turnId))) return view;
+    return lostTurnView(view);
   }
 
   /** The final view of a turn, once it has finished. */

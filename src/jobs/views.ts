@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { type Vocabulary, wordActions } from "../client/actions.js";
+import { act, type Vocabulary, wordActions } from "../client/actions.js";
 import { NemoError } from "../client/errors.js";
+import type { Turn, TurnResult } from "../client/turns.js";
 
 /** The `error` member of every failed job view (and of the CLI's JSON failures). */
 export const errorShape = z
@@ -105,4 +106,53 @@ export function wordView<T extends { reply?: string; error?: ErrorView | undefin
     worded.error = error;
   }
   return worded;
+}
+
+/** The view of a turn, running (`result` undefined) or finished. */
+export function turnView(turn: Turn, result: TurnResult | undefined): TurnView {
+  if (!result) {
+    return {
+      status: "running",
+      turn_id: turn.id,
+      session_id: turn.sessionId,
+      reply: "",
+      activity: [...turn.activity],
+    };
+  }
+  const view: TurnView = {
+    status: result.status,
+    turn_id: result.turnId,
+    session_id: result.sessionId,
+    reply: result.reply,
+    activity: result.activity,
+  };
+  if (result.changes) view.changes = result.changes;
+  if (result.timeline) view.timeline = result.timeline;
+  if (result.recovered) view.recovered = true;
+  const questions = result.questions ?? [];
+  if (questions[0]) view.question = questions[0];
+  if (questions.length > 1) view.questions = questions;
+  if (result.creditsUsed) {
+    view.credits_used = result.creditsUsed.credits;
+    if (result.creditsUsed.approximate) view.credits_used_approximate = true;
+  }
+  if (result.error) {
+    view.error = { kind: result.error.kind, message: result.error.message };
+    if (result.error.nextStep) view.error.next_step = result.error.nextStep;
+    if (result.error.code !== undefined) view.error.code = result.error.code;
+  }
+  return view;
+}
+
+/** A turn recorded as running by a process that has ended: its stream is lost, though the work may have landed. */
+export function lostTurnView(view: TurnView): TurnView {
+  return {
+    ...view,
+    status: "failed",
+    error: {
+      kind: "stream_failed",
+      message: "The server restarted while this turn was running, so its stream was lost.",
+      next_step: `Check ${act("check_state")} to see whether the edit landed before sending the message again (sending again spends credits again).`,
+    },
+  };
 }
