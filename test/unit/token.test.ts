@@ -118,6 +118,15 @@ describe("HTTP 400 on the token request", () => {
 
 describe("cache and cross-process lock", () => {
   it("waits for the lock and re-reads the cache: the token another process stored is used, none requested", async () => {
+    /** The provider's store, counting its reads of the token cache. */
+    class WatchedStore extends StateStore {
+      reads = 0;
+      override async getToken(apiUrl: string) {
+        const token = await super.getToken(apiUrl);
+        this.reads++;
+        return token;
+      }
+    }
     const other = new StateStore(dir);
     let release!: () => void;
     const held = new Promise<void>((resolve) => {
@@ -130,18 +139,18 @@ describe("cache and cross-process lock", () => {
     const holder = other.withTokenLock(async () => {
       locked();
       await held;
-      const clientId = await other.clientId();
       await other.setToken(sandbox.url, {
         token: "tok-from-another-process",
         userId: "anon_other",
         expiresAt: Date.now() + 3_600_000,
-        clientId,
+        clientId: await other.clientId(),
       });
     });
     await isLocked;
-    const tokens = provider();
+    const store = new WatchedStore(dir);
+    const tokens = provider({ store });
     const active = tokens.get();
-    await new Promise((r) => setTimeout(r, 120)); // the provider is now waiting on the lock
+    await until(() => store.reads === 1); // found nothing: it goes on to wait for the lock
     release();
     await holder;
     expect(await active).toEqual({
@@ -149,6 +158,7 @@ describe("cache and cross-process lock", () => {
       anonymous: true,
       userId: "anon_other",
     });
+    expect(store.reads).toBe(2);
     expect(tokens.requests).toBe(0);
     expect(tokenRequests()).toHaveLength(0);
   });
