@@ -25,7 +25,7 @@ export function escapeFileName(name: string): string {
 }
 
 /** The framing of a multipart/form-data body: one header per file, then the closing boundary. */
-export interface MultipartLayout {
+interface MultipartLayout {
   boundary: string;
   contentType: string;
   partHeaders: Buffer[];

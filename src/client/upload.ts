@@ -31,7 +31,7 @@ export interface UploadResult {
 }
 
 /** Where files may come from, cancellation and progress for `uploadFiles`. */
-export interface UploadOptions extends CheckOptions {
+interface UploadOptions extends CheckOptions {
   signal?: AbortSignal | undefined;
   onProgress?: ((progress: UploadProgress) => void) | undefined;
 }

@@ -10,6 +10,8 @@ import type { stateOutput } from "../server/tools/get-state.js";
 const STDERR_KEEP_CHARS = 16_000;
 /** Bounds the get_turn / get_export follow-ups after a call returned while work went on. */
 const MAX_FOLLOW_UPS = 4;
+/** A tool name and its arguments (without `wait_seconds`). */
+type ToolCall = [name: string, args: Record<string, unknown>];
 /** Seconds each long call waits before it returns running/rendering (the sandbox needs a few). */
 const WAIT_SECONDS = 60;
 
@@ -138,20 +140,11 @@ export class DemoServer {
 
   /** send_message, then get_turn (bounded) while the turn is still running. */
   async sendMessage(message: string, onProgress: (p: Progress) => void): Promise<TurnResult> {
-    let turn = await this.call<TurnResult>(
-      "send_message",
-      { message, wait_seconds: WAIT_SECONDS },
+    const turn = await this.callWhile<TurnResult>(
+      ["send_message", { message }],
+      (t) => (t.status === "running" ? ["get_turn", { turn_id: t.turn_id }] : undefined),
       onProgress,
-      WAIT_SECONDS,
     );
-    for (let i = 0; turn.status === "running" && i < MAX_FOLLOW_UPS; i++) {
-      turn = await this.call<TurnResult>(
-        "get_turn",
-        { turn_id: turn.turn_id, wait_seconds: WAIT_SECONDS },
-        onProgress,
-        WAIT_SECONDS,
-      );
-    }
     if (turn.status !== "completed") {
       throw new ToolFailure(
         "get_turn",
@@ -163,24 +156,41 @@ export class DemoServer {
 
   /** export_video, then get_export (bounded) while the render is still going. */
   async exportVideo(onProgress: (p: Progress) => void): Promise<ExportResult> {
-    let view = await this.call<ExportResult>(
-      "export_video",
-      { wait_seconds: WAIT_SECONDS },
+    const view = await this.callWhile<ExportResult>(
+      ["export_video", {}],
+      (v) => (v.status === "rendering" ? ["get_export", { render_id: v.render_id }] : undefined),
       onProgress,
-      WAIT_SECONDS,
     );
-    for (let i = 0; view.status === "rendering" && i < MAX_FOLLOW_UPS; i++) {
-      view = await this.call<ExportResult>(
-        "get_export",
-        { render_id: view.render_id, wait_seconds: WAIT_SECONDS },
-        onProgress,
-        WAIT_SECONDS,
-      );
-    }
     if (view.status !== "completed" || !view.file) {
       throw new ToolFailure("get_export", `The export ${view.render_id} did not finish (${view.status}).`);
     }
     return view;
+  }
+
+  /** Calls `first`, then the follow-up `next` names while it names one (at most MAX_FOLLOW_UPS), each waiting. */
+  private async callWhile<T>(
+    first: ToolCall,
+    next: (result: T) => ToolCall | undefined,
+    onProgress: (p: Progress) => void,
+  ): Promise<T> {
+    let call: ToolCall | undefined = first;
+    let result = await this.call<T>(
+      call[0],
+      { ...call[1], wait_seconds: WAIT_SECONDS },
+      onProgress,
+      WAIT_SECONDS,
+    );
+    for (let i = 0; i < MAX_FOLLOW_UPS; i++) {
+      call = next(result);
+      if (!call) break;
+      result = await this.call<T>(
+        call[0],
+        { ...call[1], wait_seconds: WAIT_SECONDS },
+        onProgress,
+        WAIT_SECONDS,
+      );
+    }
+    return result;
   }
 
   /** Closes the client, which ends the child (stdin closed, then SIGTERM if needed). */

@@ -18,7 +18,7 @@ import { describeFile, printSummary, printTimeline, showExportProgress } from ".
 import { formatBytes, type Terminal } from "./terminal.js";
 
 /** What the command line asked for. */
-export interface DemoOptions {
+interface DemoOptions {
   /** Run the ai-video-generator-ai flow (script to video) instead of the voiceover flow. */
   generator: boolean;
   /** Sandbox port; 0 picks a free one. */

@@ -20,13 +20,13 @@ const KEEP_FILES = 20;
 const LABEL = "NemoVideo sandbox - stand-in render";
 
 /** A span of the timeline in seconds. */
-export interface Span {
+interface Span {
   start: number;
   end: number;
 }
 
 /** What the sandbox draws for a timeline: footage, title texts, and tones standing in for the audio tracks. */
-export interface RenderPlan {
+interface RenderPlan {
   /** Seconds: the draft's duration (or the end of its last segment). */
   duration: number;
   /** Spans covered by video segments (the stand-in footage plays there, a plain background elsewhere). */
@@ -41,7 +41,7 @@ export interface RenderPlan {
 const seconds = (ms: number) => Math.round(ms) / 1000;
 
 /** Reads a draft into what the sandbox can draw of it. */
-export function planRender(draft: Draft): RenderPlan {
+function planRender(draft: Draft): RenderPlan {
   const plan: RenderPlan = {
     duration: seconds(Math.max(draft.d, draftEnd(draft))),
     footage: [],
@@ -83,7 +83,7 @@ function toneExpression(plan: RenderPlan): string {
 }
 
 /** Files the ffmpeg command reads besides the footage. */
-export interface RenderInputs {
+interface RenderInputs {
   /** The stand-in footage, looped; without it a plain background. */
   footage?: string;
   footageHasAudio: boolean;
@@ -95,7 +95,7 @@ export interface RenderInputs {
 }
 
 /** The ffmpeg arguments that draw `plan` into `inputs.out` (H.264 + AAC, fast start). */
-export function ffmpegArgs(plan: RenderPlan, inputs: RenderInputs): string[] {
+function ffmpegArgs(plan: RenderPlan, inputs: RenderInputs): string[] {
   const d = plan.duration;
   const args = ["-nostdin", "-hide_banner", "-loglevel", "error", "-y"];
   const background = `color=c=0x1b2735:s=${WIDTH}x${HEIGHT}:r=25:d=${d}`;

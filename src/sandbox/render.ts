@@ -13,7 +13,7 @@ import type { RenderOutput } from "./outputs.js";
 import type { RenderRecord, SandboxState } from "./state.js";
 
 /** Draws renders from their timelines (`TimelineRenderer` with ffmpeg); without it every render is `output`. */
-export interface TimelineRenders {
+interface TimelineRenders {
   start(id: string, draft: Draft): void;
   /** A promise while the file is being drawn; resolves undefined when it could not be. */
   output(id: string): Promise<RenderOutput | undefined> | undefined;

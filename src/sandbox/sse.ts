@@ -48,7 +48,7 @@ class SseWriter {
   }
 }
 
-export interface PlayOptions {
+interface PlayOptions {
   /** Aborted when the sandbox closes: the turn stops where it is. */
   signal: AbortSignal;
   /** When > 0, a heartbeat is written this often while the turn runs (long default turns). */
@@ -72,7 +72,7 @@ export function openStream(res: ServerResponse): void {
 }
 
 /** One `data:` event. */
-export function dataEvent(value: unknown): string {
+function dataEvent(value: unknown): string {
   return `data: ${JSON.stringify(value) ?? "null"}\n\n`;
 }
 

@@ -11,7 +11,7 @@ import type { PlayStep } from "./sse.js";
 import { randomId, type SandboxState, type SessionRecord } from "./state.js";
 
 /** What a default turn needs to know about its surroundings. */
-export interface TurnContext {
+interface TurnContext {
   session: SessionRecord;
   state: SandboxState;
   /** Pause between events. */
@@ -21,7 +21,7 @@ export interface TurnContext {
 }
 
 /** A keyword-chosen turn: its tool, its price (frozen while it runs) and its steps. */
-export interface DefaultTurn {
+interface DefaultTurn {
   tool: string | undefined;
   cost: number;
   /** Long turns also get interval heartbeats. */
@@ -94,7 +94,7 @@ function quoted(message: string): string | undefined {
 }
 
 /** Duration asked for in the message ("30-second", "45s", "2 minutes"), else 60 s; in ms. */
-export function requestedDurationMs(message: string): number {
+function requestedDurationMs(message: string): number {
   const minutes = /(\d+(?:\.\d+)?)\s*-?\s*(?:minutes?|mins?|分钟)/i.exec(message);
   const seconds = /(\d+(?:\.\d+)?)\s*-?\s*(?:seconds?|secs?|s\b|秒)/i.exec(message);
   const value = seconds?.[1] ? Number(seconds[1]) : minutes?.[1] ? Number(minutes[1]) * 60 : 60;
