@@ -1,19 +1,45 @@
 /**
- * The reply of a turn as its text events arrive: final texts, and the partial chunks since the last final one,
- * GUI-translated and cut at 64 KB (saying so) so that a runaway stream cannot grow memory.
+ * What the agent answered in a turn, from the events of its stream: the reply text (final texts, and the partial
+ * chunks since the last final one, GUI-translated and cut at 64 KB, saying so, so that a runaway stream cannot
+ * grow memory), the backend tools it ran, and the questions it asks and has not had answered.
  */
 import { translateGuiText } from "./gui.js";
+import type { AgentQuestion } from "./questions.js";
+import type { TurnEvent } from "./sse.js";
 
 /** Most reply text a turn keeps (characters); a longer reply is cut, saying so. */
 export const MAX_REPLY_CHARS = 64 * 1024;
 const REPLY_CUT_NOTE = "[The reply was cut here: it was longer than 64 KB.]";
 
-/** The reply of one turn, assembled from its text events. */
+/** The reply of one turn, assembled from the events of its stream. */
 export class Reply {
+  /** Backend tools run, in order, consecutive duplicates folded. */
+  readonly activity: string[] = [];
+  /** The agent's pending questions: set by a question, cleared when its tool call gets a result after all. */
+  asked: { questions: AgentQuestion[]; id?: string } | undefined;
   private readonly finals: string[] = [];
   private finalChars = 0;
   private partial = "";
   private cut = false;
+
+  /** Takes one event of the stream into the text, the activity or the pending questions (others are ignored). */
+  take(event: TurnEvent): void {
+    switch (event.type) {
+      case "text":
+        this.add(event.text, event.partial);
+        return;
+      case "tool_call":
+        if (this.activity.at(-1) !== event.name) this.activity.push(event.name);
+        return;
+      case "question":
+        this.asked = { questions: event.questions, ...(event.id !== undefined ? { id: event.id } : {}) };
+        return;
+      case "tool_result":
+        // the question was answered on the backend's side after all
+        if (this.asked?.id !== undefined && event.id === this.asked.id) this.asked = undefined;
+        return;
+    }
+  }
 
   /** Takes one text event: a partial chunk adds to the pending text; a final text replaces it. */
   add(text: string, partial: boolean): void {

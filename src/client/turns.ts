@@ -9,7 +9,6 @@ import { v4 as uuidv4 } from "uuid";
 import { priceTurn, readBaseline, type TurnBaseline } from "./baseline.js";
 import type { NemoClient } from "./client.js";
 import { InvalidInputError, type NemoError } from "./errors.js";
-import type { AgentQuestion } from "./questions.js";
 import { Reply } from "./reply.js";
 import type { TurnEvent } from "./sse.js";
 import { fetchState, type SessionState } from "./state.js";
@@ -64,13 +63,11 @@ export class Turn implements AsyncIterable<TurnUpdate> {
   private readonly controller = new AbortController();
   private readonly external: AbortSignal | undefined;
   private readonly updates = new ReplayBuffer<TurnUpdate>();
-  private readonly tools: string[] = [];
   private state: TurnStatus = "running";
   private stopReason: StopReason | undefined;
   private sent = false;
   private resolveDone!: (result: TurnResult) => void;
   private readonly reply = new Reply();
-  private questions: { list: AgentQuestion[]; id?: string } | undefined;
   private readonly onBaseline: StartTurnOptions["onBaseline"];
   private readonly resumed: TurnBaseline | undefined;
 
@@ -107,7 +104,7 @@ export class Turn implements AsyncIterable<TurnUpdate> {
 
   /** Backend tools run so far, consecutive duplicates folded. */
   get activity(): readonly string[] {
-    return this.tools;
+    return this.reply.activity;
   }
 
   /** Waits at most `ms` for the result; undefined when the turn is still running then (or `signal` aborts). */
@@ -184,7 +181,7 @@ export class Turn implements AsyncIterable<TurnUpdate> {
           stopped: (err) => this.stopped(err),
         },
       );
-      const result = this.questions
+      const result = this.reply.asked
         ? await this.awaiting(before)
         : end === "ended"
           ? await this.completed(before.timeline, baseline)
@@ -195,34 +192,29 @@ export class Turn implements AsyncIterable<TurnUpdate> {
     }
   }
 
-  /** Takes one event into the reply and activity; returns the failure an error event means. */
+  /** Takes one event into the reply (logging it); returns the failure an error event means. */
   private absorb(event: TurnEvent): NemoError | undefined {
+    this.reply.take(event);
+    const turn = this.id;
     switch (event.type) {
+      case "error":
+        this.log.warn("NemoVideo reported an error in the stream", { turn, code: event.code });
+        return streamError(this.client.errorContext(), event.message, event.code);
       case "text":
         // partial chunks can number tens of thousands: no per-chunk log record (allocation-light)
-        if (!event.partial) this.log.debug("Turn text", { turn: this.id, chars: event.text.length });
-        this.reply.add(event.text, event.partial === true);
+        if (!event.partial) this.log.debug("Turn text", { turn, chars: event.text.length });
         return undefined;
       case "tool_call":
-        this.log.debug("Backend tool call", { turn: this.id, tool: event.name });
-        if (this.tools.at(-1) !== event.name) this.tools.push(event.name);
+        this.log.debug("Backend tool call", { turn, tool: event.name });
         return undefined;
       case "question":
-        this.log.debug("The agent asks a question", { turn: this.id, questions: event.questions.length });
-        this.questions = { list: event.questions, ...(event.id !== undefined ? { id: event.id } : {}) };
+        this.log.debug("The agent asks a question", { turn, questions: event.questions.length });
         return undefined;
       case "tool_result":
-        // the question was answered on the backend's side after all
-        if (this.questions && this.questions.id !== undefined && event.id === this.questions.id)
-          this.questions = undefined;
-        return undefined;
-      case "error":
-        this.log.warn("NemoVideo reported an error in the stream", { turn: this.id, code: event.code });
-        return streamError(this.client.errorContext(), event.message, event.code);
       case "heartbeat":
         return undefined;
       default:
-        this.log.debug("Turn event", { turn: this.id, type: event.type });
+        this.log.debug("Turn event", { turn, type: event.type });
         return undefined;
     }
   }
@@ -230,7 +222,7 @@ export class Turn implements AsyncIterable<TurnUpdate> {
   /** The agent asked a question and the stream ended: the turn waits for the answer (never a silent edit). */
   private async awaiting(before: SessionState): Promise<TurnResult> {
     const result = this.result("awaiting_input", this.reply.text());
-    result.questions = this.questions?.list ?? [];
+    result.questions = this.reply.asked?.questions ?? [];
     result.timeline = summarizeTimeline(before.timeline);
     return result;
   }
@@ -298,7 +290,7 @@ export class Turn implements AsyncIterable<TurnUpdate> {
       sessionId: this.sessionId,
       status,
       reply,
-      activity: [...this.tools],
+      activity: [...this.reply.activity],
       durationMs: Date.now() - this.startedAt,
     };
   }

@@ -59,4 +59,26 @@ describe("Reply", () => {
     reply.add("y".repeat(MAX_REPLY_CHARS), false);
     expect(reply.text()).toBe("y".repeat(MAX_REPLY_CHARS));
   });
+
+  it("takes events: tool calls into the activity (repeats folded), questions until their call has a result", () => {
+    const reply = new Reply();
+    const question = { prompt: "Which voice?", options: ["Warm", "Bright"] };
+    reply.take({ type: "tool_call", name: "add_bgm" });
+    reply.take({ type: "tool_call", name: "add_bgm" });
+    reply.take({ type: "tool_call", name: "add_voiceover" });
+    reply.take({ type: "tool_call", name: "add_bgm" });
+    reply.take({ type: "text", text: "Picking", author: "nemo_agent", partial: true });
+    reply.take({ type: "heartbeat" });
+    expect(reply.activity).toEqual(["add_bgm", "add_voiceover", "add_bgm"]);
+    expect(reply.text()).toBe("Picking");
+    reply.take({ type: "question", questions: [question], id: "q1" });
+    expect(reply.asked).toEqual({ questions: [question], id: "q1" });
+    reply.take({ type: "tool_result", name: "ask_question", id: "other" });
+    expect(reply.asked?.id).toBe("q1");
+    reply.take({ type: "tool_result", name: "ask_question", id: "q1" });
+    expect(reply.asked).toBeUndefined();
+    reply.take({ type: "question", questions: [question] });
+    reply.take({ type: "tool_result", name: "ask_question" });
+    expect(reply.asked).toEqual({ questions: [question] });
+  });
 });
