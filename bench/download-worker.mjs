@@ -3,7 +3,7 @@
 import { makeClient, maxRssKb, workerMain } from "./lib.mjs";
 
 workerMain(async ({ apiUrl, stateDir, renderId, url, sizeBytes, outputDir, fileName }) => {
-  const { downloadRender } = await import("../dist/client/render.js");
+  const { downloadRender } = await import("../dist/client/download.js");
   const client = await makeClient(apiUrl, stateDir);
   await client.auth.get(); // the cached token, read before the clock starts
   const rssBeforeKb = process.memoryUsage().rss / 1024;

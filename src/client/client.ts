@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import type { Dispatcher } from "undici";
 import type { z } from "zod";
 import type { Config } from "../config.js";
@@ -6,12 +6,20 @@ import { type Logger, silentLogger } from "../log.js";
 import { type ActiveToken, TokenProvider } from "./auth.js";
 import { AuthError, type ErrorContext } from "./errors.js";
 import { parsePayload } from "./envelope.js";
-import { exchangeJson, exchangeOpen, type Exchange, type HttpSettings, type OpenResponse } from "./http.js";
+import {
+  exchangeJson,
+  exchangeOpen,
+  exchangeStream,
+  type Exchange,
+  type HttpSettings,
+  type OpenResponse,
+  type ResponseHead,
+} from "./http.js";
 import { withRetry } from "./retry.js";
 import type { StateStore } from "./store.js";
 import { pathOf } from "./urls.js";
 
-export type { OpenResponse, SkillIdentity } from "./http.js";
+export type { OpenResponse, ResponseHead, SkillIdentity } from "./http.js";
 export { pathSegment, sameOrigin } from "./urls.js";
 
 /** How a NemoClient is made: configuration, attribution, and the state store its token provider keeps. */
@@ -126,6 +134,17 @@ export class NemoClient {
   async open(options: CallOptions): Promise<OpenResponse> {
     return this.withRetries(options, async (token) =>
       exchangeOpen(this.http, await this.exchange(options, token), this.errorContext()),
+    );
+  }
+
+  /**
+   * Sends a request and writes the response body straight into the writable `sink` picks from the status
+   * and headers (downloads); error statuses and JSON bodies are decoded as in open(). Retries apply only
+   * until the body starts.
+   */
+  async stream(options: CallOptions, sink: (head: ResponseHead) => Writable): Promise<ResponseHead> {
+    return this.withRetries(options, async (token) =>
+      exchangeStream(this.http, await this.exchange(options, token), this.errorContext(), sink),
     );
   }
 

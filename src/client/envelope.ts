@@ -7,7 +7,8 @@ import { parseRetryAfter } from "./retry.js";
 import { ErrorBodySchema } from "./schemas.js";
 import { pathOf } from "./urls.js";
 
-const MAX_JSON_BYTES = 32 * 1024 * 1024;
+/** Most bytes a JSON answer may have. */
+export const MAX_JSON_BYTES = 32 * 1024 * 1024;
 
 interface DecodedFailure {
   code?: number | undefined;

@@ -1,9 +1,16 @@
 /** One HTTP exchange with NemoVideo (or a CDN): headers, undici, a timeout kept in scope, transport errors mapped. */
-import { Readable } from "node:stream";
+import { Readable, Writable } from "node:stream";
 import type { Dispatcher } from "undici";
 import type { Logger } from "../log.js";
-import { CancelledError, type ErrorContext, NemoError, NetworkError, TimeoutError } from "./errors.js";
-import { readEnvelope } from "./envelope.js";
+import {
+  CancelledError,
+  type ErrorContext,
+  MalformedResponseError,
+  NemoError,
+  NetworkError,
+  TimeoutError,
+} from "./errors.js";
+import { MAX_JSON_BYTES, readEnvelope } from "./envelope.js";
 import { callTarget, sameOrigin } from "./urls.js";
 
 /** Values of the three attribution headers, from the active skill. */
@@ -96,6 +103,97 @@ async function dispatch(
   request: Exchange,
   timeout: AbortSignal | undefined,
 ): Promise<Dispatcher.ResponseData> {
+  return sendLogged(http, request, timeout, async (url, options) => {
+    const { request: send } = await loadUndici();
+    const res = await send(url, options);
+    return { result: res, statusCode: res.statusCode };
+  });
+}
+
+/** Status and headers of a response whose body is streamed elsewhere. */
+export interface ResponseHead {
+  statusCode: number;
+  headers: Dispatcher.ResponseData["headers"];
+}
+
+/**
+ * Sends `request` and writes a 2xx body straight into the writable `sink` picks for it (`undici.stream()`,
+ * no readable in between); only the headers are timed, then `bodyTimeoutMs` between chunks. An error
+ * status or a JSON body is read as an envelope, as in exchangeOpen. A failure once the body has started
+ * is thrown as it came (never a retryable NemoError: part of the body is already written).
+ */
+export async function exchangeStream(
+  http: HttpSettings,
+  request: Exchange,
+  context: ErrorContext,
+  sink: (head: ResponseHead) => Writable,
+): Promise<ResponseHead> {
+  let envelope: Buffer[] | undefined;
+  let head: ResponseHead | undefined;
+  let streaming = false;
+  await sendLogged(
+    http,
+    request,
+    undefined,
+    async (url, options) => {
+      const { stream } = await loadUndici();
+      await stream(url, options, ({ statusCode, headers }) => {
+        head = { statusCode, headers };
+        if (statusCode < 400 && !String(headers["content-type"] ?? "").includes("application/json")) {
+          streaming = true;
+          return sink(head);
+        }
+        const chunks: Buffer[] = [];
+        envelope = chunks;
+        return collector(chunks);
+      });
+      return { result: undefined, statusCode: head?.statusCode ?? 0 };
+    },
+    () => streaming,
+  );
+  if (!head) throw new Error("undici.stream() ended without a response.");
+  if (envelope) {
+    const res = { ...head, body: Readable.from(envelope) } as unknown as Dispatcher.ResponseData;
+    await readEnvelope(res, context, http.logger);
+  }
+  return head;
+}
+
+/** A writable that keeps an envelope's bytes, refusing more than an envelope may have. */
+function collector(chunks: Buffer[]): Writable {
+  let size = 0;
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      size += chunk.length;
+      if (size > MAX_JSON_BYTES) {
+        callback(new MalformedResponseError("NemoVideo sent an unexpectedly large response.", "Try again."));
+        return;
+      }
+      chunks.push(chunk);
+      callback();
+    },
+  });
+}
+
+/** What sendLogged hands to undici's request() or stream(). */
+interface UndiciOptions {
+  method: Exchange["method"];
+  headers: Record<string, string>;
+  body: string | Buffer | Readable | null;
+  signal?: AbortSignal;
+  dispatcher?: Dispatcher;
+  headersTimeout: number;
+  bodyTimeout: number;
+}
+
+/** One exchange through undici with the headers, signal and limits of `request`, logged with its timing. */
+async function sendLogged<T>(
+  http: HttpSettings,
+  request: Exchange,
+  timeout: AbortSignal | undefined,
+  send: (url: string, options: UndiciOptions) => Promise<{ result: T; statusCode: number }>,
+  bodyStarted?: () => boolean,
+): Promise<T> {
   const ownOrigin = sameOrigin(request.url, http.apiUrl);
   const signals = [request.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
   const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
@@ -103,8 +201,7 @@ async function dispatch(
   const target = `${request.method} ${callTarget(request.url, ownOrigin)}`;
   const started = Date.now();
   try {
-    const { request: send } = await loadUndici();
-    const res = await send(request.url, {
+    const { result, statusCode } = await send(request.url, {
       method: request.method,
       headers: headers(http, request, ownOrigin),
       body: request.body ?? null,
@@ -113,9 +210,13 @@ async function dispatch(
       headersTimeout: request.timeoutMs,
       bodyTimeout: timeout ? request.timeoutMs : (request.bodyTimeoutMs ?? 0),
     });
-    http.logger.debug(`${target} ${res.statusCode} ${Date.now() - started} ms`);
-    return res;
+    http.logger.debug(`${target} ${statusCode} ${Date.now() - started} ms`);
+    return result;
   } catch (err) {
+    if (bodyStarted?.()) {
+      http.logger.debug(`${target} body failed after ${Date.now() - started} ms`);
+      throw err;
+    }
     const error = transportError(err, request.signal, timeout, http.apiUrl, request.url);
     http.logger.debug(`${target} failed after ${Date.now() - started} ms (${error.kind})`);
     throw error;

@@ -227,7 +227,7 @@ export class ExportJob {
   private async render(): Promise<RenderOutcome> {
     if (this.request.outputDir !== "") {
       // a folder or file name that cannot take the video is found now, not after a render was made
-      const { checkOutputTarget } = await import("../client/download.js");
+      const { checkOutputTarget } = await import("../client/save-file.js");
       await checkOutputTarget(this.request.outputDir, this.request.fileName);
     }
     const { exportSession } = await renderModule();

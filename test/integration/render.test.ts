@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { NemoClient, SkillIdentity } from "../../src/client/client.js";
-import { exportFileName } from "../../src/client/download.js";
+import { exportFileName } from "../../src/client/save-file.js";
 import {
   CancelledError,
   DownloadFailedError,

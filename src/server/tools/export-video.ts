@@ -1,7 +1,7 @@
 import { registerAppTool } from "@modelcontextprotocol/ext-apps/server";
 import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
-import { exportFileName } from "../../client/download.js";
+import { exportFileName } from "../../client/save-file.js";
 import { exportOutput } from "../../jobs/views.js";
 import type { ServerDeps } from "../context.js";
 import type { ExportListener } from "../../jobs/export-job.js";
