@@ -108,7 +108,10 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command !== undefined) {
     const { runCommand } = await import("./commands/index.js");
-    return runCommand(command, rest, values, flags);
+    // The one place the CLI reads its environment: a command adds only its own flags and defaults.
+    return runCommand(command, rest, values, (overrides, defaults) =>
+      loadConfig(process.env, { ...flags, ...overrides }, defaults),
+    );
   }
   if (values.http) {
     const auth = values["http-auth"] ?? "bearer";

@@ -3,7 +3,7 @@ import { delimiter, join, resolve } from "node:path";
 import { z } from "zod";
 
 /** Reads an environment variable, trimmed; empty counts as unset. */
-export function readEnv(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function readEnv(name: string, env: NodeJS.ProcessEnv): string | undefined {
   const value = env[name]?.trim();
   return value ? value : undefined;
 }
@@ -74,6 +74,8 @@ const ConfigSchema = z.object({
   /** True when NEMO_OUTPUT_DIR (or --out) was set (hosted mode downloads exports only then). */
   outputDirSet: z.boolean(),
   ffmpeg: z.string().optional(),
+  /** PATH: the folders searched for ffmpeg when NEMO_FFMPEG is not set. */
+  searchPath: z.string(),
   mediaOrigins: z.array(
     z
       .url({ protocol: /^https?$/, error: "NEMO_MEDIA_ORIGINS must be a comma list of http(s) origins" })
@@ -116,13 +118,28 @@ export const DEFAULTS = {
   mediaOrigins: ["https://nemovideo.com", "https://*.nemovideo.com", "https://*.nemovideo.ai"],
 } as const;
 
+/** Defaults a face picks for itself, used when neither the flag nor the variable is set. */
+export interface ConfigDefaults {
+  logLevel?: LogLevel;
+}
+
+/**
+ * The configuration as the entry point read it (once, from its environment and flags); a face may add
+ * its own flags and defaults, and gets a new Config without anything reading the environment again.
+ */
+export type ConfigReader = (overrides?: ConfigOverrides, defaults?: ConfigDefaults) => Config;
+
 /** Thrown when the environment or flags hold a value that cannot be used. */
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
 /** Builds the configuration from the environment and CLI flags, with the documented defaults. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigOverrides = {}): Config {
+export function loadConfig(
+  env: NodeJS.ProcessEnv,
+  flags: ConfigOverrides = {},
+  defaults: ConfigDefaults = {},
+): Config {
   const e = (name: string) => readEnv(name, env);
   const home = homedir();
   const expand = (p: string) => (p === "~" ? home : p.startsWith("~/") ? join(home, p.slice(2)) : p);
@@ -159,11 +176,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, flags: ConfigOv
     allowedDirsSet: allowed !== undefined,
     outputDirSet: (flags.outputDir ?? e("NEMO_OUTPUT_DIR")) !== undefined,
     ffmpeg: e("NEMO_FFMPEG"),
+    searchPath: env.PATH ?? "",
     mediaOrigins: e("NEMO_MEDIA_ORIGINS")
       ?.split(",")
       .map((o) => o.trim())
       .filter(Boolean) ?? [...DEFAULTS.mediaOrigins],
-    logLevel: normalizeLogLevel(flags.logLevel ?? e("NEMO_LOG_LEVEL") ?? DEFAULTS.logLevel),
+    logLevel: normalizeLogLevel(
+      flags.logLevel ?? e("NEMO_LOG_LEVEL") ?? defaults.logLevel ?? DEFAULTS.logLevel,
+    ),
   };
   const parsed = ConfigSchema.safeParse(raw);
   if (!parsed.success) {

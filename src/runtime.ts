@@ -36,10 +36,9 @@ export async function createRuntime(
   logger: Logger,
   mode: RuntimeMode = {},
 ): Promise<Runtime> {
-  // SKILL_SOURCE reaches the skill loader only through the configuration.
-  const env: NodeJS.ProcessEnv = config.skillPlatform ? { SKILL_SOURCE: config.skillPlatform } : {};
-  const skill = await resolveSkill(config.skill, { env });
-  const bundled = await listBundledSkills({ env });
+  const platform = { platform: config.skillPlatform };
+  const skill = await resolveSkill(config.skill, platform);
+  const bundled = await listBundledSkills(platform);
   // A skill folder may carry a bundled skill's name (a ClawHub install): it takes that bundled skill's place.
   const skills = bundled.some((s) => s.path === skill.path)
     ? bundled

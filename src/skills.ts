@@ -5,7 +5,7 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { z } from "zod";
-import { DEFAULTS, readEnv } from "./config.js";
+import { DEFAULTS } from "./config.js";
 
 /** The skills shipped in this package's `skills/` folder. */
 export const BUNDLED_SKILLS = ["ai-voiceover-for", "ai-video-generator-ai"] as const;
@@ -92,14 +92,16 @@ function isPackageRoot(dir: string): boolean {
   }
 }
 
+/** How a skill is loaded: `platform` is the configured `SKILL_SOURCE` (Config.skillPlatform), if any. */
+export interface SkillOptions {
+  platform?: string | undefined;
+}
+
 /**
  * Loads a skill: a bundled name, a folder holding a SKILL.md, or a SKILL.md itself (`~` expanded).
  * Without a spec the default skill (`ai-video-generator-ai`) is used.
  */
-export async function resolveSkill(
-  spec: string | undefined,
-  opts: { env?: NodeJS.ProcessEnv } = {},
-): Promise<SkillInfo> {
+export async function resolveSkill(spec: string | undefined, opts: SkillOptions = {}): Promise<SkillInfo> {
   const file = await locateSkillFile(spec?.trim() || DEFAULTS.skill);
   const { frontmatter, body } = parseSkillFile(await readSkillFile(file), file);
   const parsed = FrontmatterSchema.safeParse(frontmatter);
@@ -111,7 +113,7 @@ export async function resolveSkill(
     name: parsed.data.name,
     version: parsed.data.version,
     description: parsed.data.description?.trim() ?? "",
-    platform: detectPlatform(file, opts.env),
+    platform: detectPlatform(file, opts.platform),
     path: file,
     dir: dirname(file),
     bundled: await isBundledFile(file),
@@ -121,11 +123,11 @@ export async function resolveSkill(
 }
 
 /**
- * The install platform of a SKILL.md: env `SKILL_SOURCE` if set; `clawhub` under a `.clawhub`/`.clawdhub`
+ * The install platform of a SKILL.md: `configured` (`SKILL_SOURCE`) if set; `clawhub` under a `.clawhub`/`.clawdhub`
  * folder or beside `.clawhub/origin.json`; `cursor` under a `.cursor` folder; else `unknown`.
  */
-export function detectPlatform(skillMdPath: string, env: NodeJS.ProcessEnv = process.env): Platform {
-  const override = readEnv("SKILL_SOURCE", env);
+export function detectPlatform(skillMdPath: string, configured?: string): Platform {
+  const override = configured?.trim();
   if (override) return override;
   // Both the path as installed and its real path count: a symlinked install keeps its origin either way.
   const paths = installPaths(skillMdPath);
@@ -151,7 +153,7 @@ export function skillHeaders(skill: SkillInfo): {
 }
 
 /** Every bundled skill, parsed, in the order of `BUNDLED_SKILLS`. */
-export function listBundledSkills(opts: { env?: NodeJS.ProcessEnv } = {}): Promise<SkillInfo[]> {
+export function listBundledSkills(opts: SkillOptions = {}): Promise<SkillInfo[]> {
   return Promise.all(BUNDLED_SKILLS.map((name) => resolveSkill(name, opts)));
 }
 

@@ -38,7 +38,6 @@ export class UsageError extends Error {
 export interface CommandContext {
   runtime: Runtime;
   config: Config;
-  env: NodeJS.ProcessEnv;
   /** Aborted by Ctrl+C (SIGINT). */
   signal: AbortSignal;
   /** The progress line on stderr. */

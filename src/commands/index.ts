@@ -1,4 +1,4 @@
-import { type ConfigOverrides, type LogLevel, loadConfig, readEnv } from "../config.js";
+import type { ConfigReader, LogLevel } from "../config.js";
 import { Logger } from "../log.js";
 import { createRuntime } from "../runtime.js";
 import { type CliValues, COMMAND_FLAGS, type Command, type CommandResult, UsageError } from "./context.js";
@@ -41,7 +41,7 @@ export async function runCommand(
   name: string,
   args: string[],
   values: CliValues,
-  flags: ConfigOverrides,
+  readConfig: ConfigReader,
 ): Promise<number> {
   const json = values.json === true;
   const stderr = (text: string) => process.stderr.write(text);
@@ -77,10 +77,8 @@ export async function runCommand(
   try {
     checkFlags(command, values);
     const run = command.prepare(args, values);
-    const config = loadConfig(process.env, {
-      ...flags,
-      logLevel: flags.logLevel ?? readEnv("NEMO_LOG_LEVEL") ?? CLI_LOG_LEVEL,
-      ...(typeof values.out === "string" ? { outputDir: values.out } : {}),
+    const config = readConfig(typeof values.out === "string" ? { outputDir: values.out } : {}, {
+      logLevel: CLI_LOG_LEVEL,
     });
     const logger = new Logger(config.logLevel, (line) => progress.line(line));
     const runtime = await createRuntime(config, logger);
@@ -89,7 +87,6 @@ export async function runCommand(
       result = await run({
         runtime,
         config,
-        env: process.env,
         signal: controller.signal,
         progress,
         note: (message) => progress.line(message),

@@ -3,7 +3,6 @@ import { join } from "node:path";
 import { sizeOf } from "../client/paths.js";
 import { checkLocalFile } from "../client/local-files.js";
 import { httpUrl, type UploadedMedia, uploadFiles, uploadUrls } from "../client/upload.js";
-import { readEnv } from "../config.js";
 import { type Command, type CommandContext, UsageError } from "./context.js";
 
 const URL_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
@@ -53,7 +52,7 @@ function fileJSON(f: UploadedMedia): Record<string, unknown> {
  * they can read; the file must still exist and pass every other check.
  */
 function allowedRoots(ctx: CommandContext): string[] | undefined {
-  return readEnv("NEMO_ALLOWED_DIRS", ctx.env) ? ctx.config.allowedDirs : undefined;
+  return ctx.config.allowedDirsSet ? ctx.config.allowedDirs : undefined;
 }
 
 /** Uploads local files (streamed) and URLs into the current session. */

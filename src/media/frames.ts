@@ -18,14 +18,14 @@ async function executable(path: string): Promise<boolean> {
   );
 }
 
-/** An ffmpeg executable: `configured` (NEMO_FFMPEG) when it is one, else the first `ffmpeg` on PATH. */
+/** An ffmpeg executable: `configured` (NEMO_FFMPEG) when it is one, else the first `ffmpeg` on `searchPath` (PATH). */
 export async function findFfmpeg(
   configured: string | undefined,
-  env: NodeJS.ProcessEnv = process.env,
+  searchPath: string,
 ): Promise<string | undefined> {
   if (configured !== undefined) return (await executable(configured)) ? configured : undefined;
   const names = process.platform === "win32" ? ["ffmpeg.exe", "ffmpeg"] : ["ffmpeg"];
-  for (const dir of (env.PATH ?? "").split(delimiter).filter(Boolean)) {
+  for (const dir of searchPath.split(delimiter).filter(Boolean)) {
     for (const name of names) {
       const candidate = join(dir, name);
       if (await executable(candidate)) return candidate;

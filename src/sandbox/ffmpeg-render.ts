@@ -269,6 +269,6 @@ export async function timelineRenderer(
   log: (line: string) => void,
 ): Promise<TimelineRenderer | undefined> {
   if (!options.timelineRenders || options.renderOutputBytes !== undefined) return undefined;
-  const ffmpeg = await findFfmpeg(process.env.NEMO_FFMPEG?.trim() || undefined);
+  const ffmpeg = await findFfmpeg(process.env.NEMO_FFMPEG?.trim() || undefined, process.env.PATH ?? "");
   return ffmpeg ? new TimelineRenderer(ffmpeg, sampleVideo(options), log) : undefined;
 }

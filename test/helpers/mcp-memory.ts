@@ -43,6 +43,8 @@ export async function startMemoryServer(options: MemoryOptions = {}): Promise<Me
     NEMO_RENDER_MAX_POLLS: "50",
     NEMO_RECOVERY_POLL_MS: "40",
     NEMO_RETRY_429_MS: "10",
+    // ffmpeg (contact sheets) is found on PATH, as in a real process
+    PATH: process.env.PATH ?? "",
     ...options.env,
   });
   const logs: string[] = [];

@@ -25,6 +25,7 @@ import { CreditsSchema } from "../../src/client/schemas.js";
 import { Sessions } from "../../src/client/sessions.js";
 import { fetchCredits, fetchState } from "../../src/client/state.js";
 import { uploadUrls } from "../../src/client/upload.js";
+import { loadConfig } from "../../src/config.js";
 import { Logger } from "../../src/log.js";
 import { type FaultKind, type RecordedRequest, type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 import type { StateStore } from "../../src/client/store.js";
@@ -527,7 +528,7 @@ describe("headers on every request", () => {
   it.each(["ai-voiceover-for", "ai-video-generator-ai"])(
     "bundled skill %s: attribution from its frontmatter, bearer and client id",
     async (name) => {
-      const skill = await resolveSkill(name, { env: {} });
+      const skill = await resolveSkill(name);
       const { client, dir, store } = makeClient(sandbox.url, { skill: identity(skill) });
       const requests = await exercise(client, store);
       const expected = skillHeaders(skill);
@@ -563,7 +564,7 @@ describe("headers on every request", () => {
     ["cursor", "cursor-project/.cursor/skills/demo-skill"],
     ["unknown", "plain/demo-skill"],
   ])("X-Skill-Platform %s for a skill installed at %s", async (platform, path) => {
-    const skill = await resolveSkill(join(FIXTURES, path), { env: {} });
+    const skill = await resolveSkill(join(FIXTURES, path));
     expect(skill.platform).toBe(platform);
     const { client } = makeClient(sandbox.url, { skill: identity(skill) });
     await fetchCredits(client);
@@ -576,8 +577,9 @@ describe("headers on every request", () => {
   });
 
   it("SKILL_SOURCE overrides the detected platform", async () => {
+    const { skillPlatform } = loadConfig({ SKILL_SOURCE: " openclaw " });
     const skill = await resolveSkill(join(FIXTURES, "cursor-project/.cursor/skills/demo-skill"), {
-      env: { SKILL_SOURCE: " openclaw " },
+      platform: skillPlatform,
     });
     const { client } = makeClient(sandbox.url, { skill: identity(skill) });
     await fetchCredits(client);

@@ -15,7 +15,10 @@ let sb: Sandbox | undefined;
 let dir: string;
 
 beforeAll(async () => {
-  expect(await findFfmpeg(undefined), "ffmpeg must be installed (.ci/run installs it)").toBeDefined();
+  expect(
+    await findFfmpeg(undefined, process.env.PATH ?? ""),
+    "ffmpeg must be installed (.ci/run installs it)",
+  ).toBeDefined();
   dir = await mkdtemp(join(tmpdir(), "nemo-render-"));
   return () => rm(dir, { recursive: true, force: true });
 });

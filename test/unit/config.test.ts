@@ -227,3 +227,20 @@ describe("flags win over the environment", () => {
     expect(configError({}, { logLevel: "chatty" }).message).toContain("NEMO_LOG_LEVEL");
   });
 });
+
+describe("a face's own defaults", () => {
+  it("apply only when neither the flag nor the variable sets a log level", () => {
+    const quiet = { logLevel: "warning" } as const;
+    expect(loadConfig({}, {}, quiet).logLevel).toBe("warning");
+    expect(loadConfig({ NEMO_LOG_LEVEL: "debug" }, {}, quiet).logLevel).toBe("debug");
+    expect(loadConfig({ NEMO_LOG_LEVEL: "debug" }, { logLevel: "error" }, quiet).logLevel).toBe("error");
+    expect(loadConfig({}).logLevel).toBe("info");
+  });
+});
+
+describe("PATH", () => {
+  it("is read with the rest, so ffmpeg is looked for without reading the environment again", () => {
+    expect(loadConfig({ PATH: "/opt/ffmpeg/bin:/usr/bin" }).searchPath).toBe("/opt/ffmpeg/bin:/usr/bin");
+    expect(loadConfig({}).searchPath).toBe("");
+  });
+});

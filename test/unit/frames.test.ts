@@ -46,22 +46,20 @@ describe("isJpeg", () => {
 describe("findFfmpeg", () => {
   it("uses NEMO_FFMPEG when it is executable, and nothing else when it is not", async () => {
     const fake = await fakeFfmpeg("configured", "", 0);
-    expect(await findFfmpeg(fake, { PATH: "" })).toBe(fake);
-    expect(await findFfmpeg(join(dir, "missing"), { PATH: join(dir, "configured") })).toBeUndefined();
+    expect(await findFfmpeg(fake, "")).toBe(fake);
+    expect(await findFfmpeg(join(dir, "missing"), join(dir, "configured"))).toBeUndefined();
   });
   it("searches PATH, and finds nothing in a PATH without ffmpeg", async () => {
     const fake = await fakeFfmpeg("onpath", "", 0);
-    expect(await findFfmpeg(undefined, { PATH: [join(dir, "empty"), join(dir, "onpath")].join(":") })).toBe(
-      fake,
-    );
-    expect(await findFfmpeg(undefined, { PATH: join(dir, "empty") })).toBeUndefined();
-    expect(await findFfmpeg(undefined, {})).toBeUndefined();
+    expect(await findFfmpeg(undefined, [join(dir, "empty"), join(dir, "onpath")].join(":"))).toBe(fake);
+    expect(await findFfmpeg(undefined, join(dir, "empty"))).toBeUndefined();
+    expect(await findFfmpeg(undefined, "")).toBeUndefined();
   });
 });
 
 describe("contactSheet", () => {
   it("makes one JPEG of at most 200 KB from the sample video with the real ffmpeg", async () => {
-    const ffmpeg = await findFfmpeg(undefined);
+    const ffmpeg = await findFfmpeg(undefined, process.env.PATH ?? "");
     expect(ffmpeg, "ffmpeg must be installed for the tests (.ci/run installs it)").toBeDefined();
     const sheet = await contactSheet(ffmpeg!, join(ROOT, "fixtures", "sample.mp4"));
     expect(sheet).toBeDefined();
@@ -69,7 +67,7 @@ describe("contactSheet", () => {
     expect(sheet!.length).toBeLessThanOrEqual(MAX_SHEET_BYTES);
   });
   it("keeps a portrait video upright and small", async () => {
-    const ffmpeg = (await findFfmpeg(undefined))!;
+    const ffmpeg = (await findFfmpeg(undefined, process.env.PATH ?? ""))!;
     const portrait = join(dir, "portrait.mp4");
     const made = spawnSync(ffmpeg, [
       ...[
@@ -92,7 +90,7 @@ describe("contactSheet", () => {
     expect(Number(h)).toBeGreaterThan(Number(w));
   });
   it("gives undefined for a file that is not a video", async () => {
-    const ffmpeg = (await findFfmpeg(undefined))!;
+    const ffmpeg = (await findFfmpeg(undefined, process.env.PATH ?? ""))!;
     const junk = join(dir, "junk.mp4");
     await writeFile(junk, Buffer.alloc(4096, 7));
     expect(await contactSheet(ffmpeg, junk)).toBeUndefined();
@@ -102,7 +100,7 @@ describe("contactSheet", () => {
     expect(await contactSheet(fake, "/any/input.mp4")).toBeUndefined();
   });
   it("stops at once when the caller aborts", async () => {
-    const ffmpeg = (await findFfmpeg(undefined))!;
+    const ffmpeg = (await findFfmpeg(undefined, process.env.PATH ?? ""))!;
     const controller = new AbortController();
     controller.abort();
     await expect(

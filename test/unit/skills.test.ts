@@ -16,11 +16,10 @@ import {
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const fixtures = join(repoRoot, "test/fixtures/skills");
-const noEnv: NodeJS.ProcessEnv = {};
 
 /** Resolves a skill and returns the SkillError it throws. */
 async function skillError(spec: string): Promise<SkillError> {
-  const err = await resolveSkill(spec, { env: noEnv }).catch((e: unknown) => e);
+  const err = await resolveSkill(spec).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(SkillError);
   return err as SkillError;
 }
@@ -31,7 +30,7 @@ describe("bundled skills", () => {
   });
 
   it.each(BUNDLED_SKILLS)("%s parses with valid ClawHub frontmatter", async (name) => {
-    const skill = await resolveSkill(name, { env: noEnv });
+    const skill = await resolveSkill(name);
     expect(skill.name).toBe(name);
     expect(skill.bundled).toBe(true);
     expect(skill.path).toBe(join(repoRoot, "skills", name, "SKILL.md"));
@@ -65,7 +64,7 @@ describe("bundled skills", () => {
   });
 
   it("carries each skill's own example requests", async () => {
-    const [voiceover, generator] = await listBundledSkills({ env: noEnv });
+    const [voiceover, generator] = await listBundledSkills();
     expect(voiceover?.body).toContain(
       "add a natural AI voiceover in English for my product walkthrough video",
     );
@@ -74,17 +73,17 @@ describe("bundled skills", () => {
   });
 
   it("lists every bundled skill in order", async () => {
-    const skills = await listBundledSkills({ env: noEnv });
+    const skills = await listBundledSkills();
     expect(skills.map((s) => s.name)).toEqual([...BUNDLED_SKILLS]);
   });
 
   it("defaults to ai-video-generator-ai when no skill is named", async () => {
-    expect((await resolveSkill(undefined, { env: noEnv })).name).toBe("ai-video-generator-ai");
-    expect((await resolveSkill("  ", { env: noEnv })).name).toBe("ai-video-generator-ai");
+    expect((await resolveSkill(undefined)).name).toBe("ai-video-generator-ai");
+    expect((await resolveSkill("  ")).name).toBe("ai-video-generator-ai");
   });
 
   it("builds the attribution headers for both skills", async () => {
-    const [voiceover, generator] = (await listBundledSkills({ env: noEnv })) as [SkillInfo, SkillInfo];
+    const [voiceover, generator] = (await listBundledSkills()) as [SkillInfo, SkillInfo];
     expect(skillHeaders(voiceover)).toEqual({
       "X-Skill-Source": "ai-voiceover-for",
       "X-Skill-Version": voiceover.version,
@@ -95,7 +94,7 @@ describe("bundled skills", () => {
       "X-Skill-Version": generator.version,
       "X-Skill-Platform": "unknown",
     });
-    const sourced = await resolveSkill("ai-voiceover-for", { env: { SKILL_SOURCE: "github" } });
+    const sourced = await resolveSkill("ai-voiceover-for", { platform: "github" });
     expect(skillHeaders(sourced)["X-Skill-Platform"]).toBe("github");
   });
 });
@@ -104,7 +103,7 @@ describe("resolving a skill by path", () => {
   const demo = join(fixtures, "plain/demo-skill");
 
   it("accepts the skill folder", async () => {
-    const skill = await resolveSkill(demo, { env: noEnv });
+    const skill = await resolveSkill(demo);
     expect(skill).toMatchObject({
       name: "demo-skill",
       version: "2.3.4",
@@ -118,23 +117,23 @@ describe("resolving a skill by path", () => {
   });
 
   it("accepts the SKILL.md itself", async () => {
-    const skill = await resolveSkill(join(demo, "SKILL.md"), { env: noEnv });
+    const skill = await resolveSkill(join(demo, "SKILL.md"));
     expect(skill.path).toBe(join(demo, "SKILL.md"));
     expect(skill.dir).toBe(demo);
   });
 
   it("accepts a relative path", async () => {
-    const skill = await resolveSkill(relative(process.cwd(), demo) || ".", { env: noEnv });
+    const skill = await resolveSkill(relative(process.cwd(), demo) || ".");
     expect(skill.path).toBe(join(demo, "SKILL.md"));
   });
 
   it("marks a bundled skill reached by path as bundled", async () => {
-    const skill = await resolveSkill(join(repoRoot, "skills/ai-voiceover-for"), { env: noEnv });
+    const skill = await resolveSkill(join(repoRoot, "skills/ai-voiceover-for"));
     expect(skill.bundled).toBe(true);
   });
 
   it("accepts a pre-release version and a missing description", async () => {
-    const skill = await resolveSkill(join(fixtures, "prerelease"), { env: noEnv });
+    const skill = await resolveSkill(join(fixtures, "prerelease"));
     expect(skill.version).toBe("1.1.0-beta.2");
     expect(skill.description).toBe("");
   });
@@ -147,7 +146,7 @@ describe("resolving a skill by path", () => {
 
     it("expands ~ to the home folder", async () => {
       process.env.HOME = fixtures;
-      const skill = await resolveSkill("~/plain/demo-skill", { env: noEnv });
+      const skill = await resolveSkill("~/plain/demo-skill");
       expect(skill.path).toBe(join(demo, "SKILL.md"));
     });
   });
@@ -157,43 +156,40 @@ describe("detectPlatform", () => {
   const md = (folder: string) => join(fixtures, folder, "SKILL.md");
 
   it("reports clawhub under a .clawhub folder", () => {
-    expect(detectPlatform(md("clawhub-home/.clawhub/skills/demo-skill"), noEnv)).toBe("clawhub");
+    expect(detectPlatform(md("clawhub-home/.clawhub/skills/demo-skill"))).toBe("clawhub");
   });
 
   it("reports clawhub under a .clawdhub folder", () => {
-    expect(detectPlatform(md("clawdhub-home/.clawdhub/skills/demo-skill"), noEnv)).toBe("clawhub");
+    expect(detectPlatform(md("clawdhub-home/.clawdhub/skills/demo-skill"))).toBe("clawhub");
   });
 
   it("reports clawhub when the skill folder holds .clawhub/origin.json", () => {
-    expect(detectPlatform(md("clawhub-workdir/skills/demo-skill"), noEnv)).toBe("clawhub");
+    expect(detectPlatform(md("clawhub-workdir/skills/demo-skill"))).toBe("clawhub");
   });
 
   it("reports cursor under a .cursor folder", () => {
-    expect(detectPlatform(md("cursor-project/.cursor/skills/demo-skill"), noEnv)).toBe("cursor");
+    expect(detectPlatform(md("cursor-project/.cursor/skills/demo-skill"))).toBe("cursor");
   });
 
   it("reports unknown anywhere else", () => {
-    expect(detectPlatform(md("plain/demo-skill"), noEnv)).toBe("unknown");
+    expect(detectPlatform(md("plain/demo-skill"))).toBe("unknown");
   });
 
-  it("lets SKILL_SOURCE win, trimmed", () => {
-    expect(detectPlatform(md("clawhub-home/.clawhub/skills/demo-skill"), { SKILL_SOURCE: " cursor " })).toBe(
-      "cursor",
-    );
-    expect(detectPlatform(md("plain/demo-skill"), { SKILL_SOURCE: "my-agent" })).toBe("my-agent");
+  it("lets the configured SKILL_SOURCE win, trimmed", () => {
+    expect(detectPlatform(md("clawhub-home/.clawhub/skills/demo-skill"), " cursor ")).toBe("cursor");
+    expect(detectPlatform(md("plain/demo-skill"), "my-agent")).toBe("my-agent");
   });
 
   it("ignores an empty SKILL_SOURCE", () => {
-    expect(detectPlatform(md("cursor-project/.cursor/skills/demo-skill"), { SKILL_SOURCE: "  " })).toBe(
-      "cursor",
-    );
+    expect(detectPlatform(md("cursor-project/.cursor/skills/demo-skill"), "  ")).toBe("cursor");
   });
 
-  it("reads process.env when no env is given", () => {
+  it("never reads process.env: only the configured value overrides the install folder", () => {
     const saved = process.env.SKILL_SOURCE;
     process.env.SKILL_SOURCE = "from-process";
     try {
-      expect(detectPlatform(md("plain/demo-skill"))).toBe("from-process");
+      expect(detectPlatform(md("plain/demo-skill"))).toBe("unknown");
+      expect(detectPlatform(md("plain/demo-skill"), "configured")).toBe("configured");
     } finally {
       if (saved === undefined) delete process.env.SKILL_SOURCE;
       else process.env.SKILL_SOURCE = saved;
@@ -201,12 +197,12 @@ describe("detectPlatform", () => {
   });
 
   it("sets the platform of a resolved skill", async () => {
-    const at = (folder: string) => resolveSkill(join(fixtures, folder), { env: noEnv });
+    const at = (folder: string) => resolveSkill(join(fixtures, folder));
     expect((await at("clawhub-home/.clawhub/skills/demo-skill")).platform).toBe("clawhub");
     expect((await at("clawhub-workdir/skills/demo-skill")).platform).toBe("clawhub");
     expect((await at("cursor-project/.cursor/skills/demo-skill")).platform).toBe("cursor");
     const overridden = await resolveSkill(join(fixtures, "cursor-project/.cursor/skills/demo-skill"), {
-      env: { SKILL_SOURCE: "clawhub" },
+      platform: "clawhub",
     });
     expect(overridden.platform).toBe("clawhub");
   });
@@ -228,11 +224,11 @@ describe("detectPlatform", () => {
     });
 
     it("uses the real path of the SKILL.md", () => {
-      expect(detectPlatform(join(tmp, "elsewhere/linked/SKILL.md"), noEnv)).toBe("cursor");
+      expect(detectPlatform(join(tmp, "elsewhere/linked/SKILL.md"))).toBe("cursor");
     });
 
     it("also uses the path the skill was installed at", () => {
-      expect(detectPlatform(join(tmp, ".clawhub/skills/linked/SKILL.md"), noEnv)).toBe("clawhub");
+      expect(detectPlatform(join(tmp, ".clawhub/skills/linked/SKILL.md"))).toBe("clawhub");
     });
   });
 });
@@ -312,7 +308,7 @@ describe("errors", () => {
 
   it("accepts CRLF line endings and a byte-order mark", async () => {
     const dir = await skillFolder("crlf", "\uFEFF---\r\nname: crlf\r\nversion: 0.1.0\r\n---\r\nBody\r\n");
-    const skill = await resolveSkill(dir, { env: noEnv });
+    const skill = await resolveSkill(dir);
     expect(skill).toMatchObject({ name: "crlf", version: "0.1.0", body: "Body\n" });
   });
 });

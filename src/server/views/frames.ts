@@ -13,13 +13,13 @@ export class ContactSheets {
   private readonly sheets = new Map<string, Promise<Buffer | undefined>>();
 
   constructor(
-    private readonly configured: string | undefined,
+    private readonly config: Pick<Config, "ffmpeg" | "searchPath">,
     private readonly logger: Logger,
   ) {}
 
   /** The JPEG sheet of `source` (a file path or an http(s) URL); undefined without ffmpeg or on failure. */
   async of(source: string, signal?: AbortSignal): Promise<Buffer | undefined> {
-    this.ffmpeg ??= findFfmpeg(this.configured);
+    this.ffmpeg ??= findFfmpeg(this.config.ffmpeg, this.config.searchPath);
     const ffmpeg = await this.ffmpeg;
     if (ffmpeg === undefined) return undefined;
     let sheet = this.sheets.get(source);
@@ -43,7 +43,7 @@ const byConfig = new WeakMap<Config, ContactSheets>();
 export function contactSheetsFor(config: Config, logger: Logger): ContactSheets {
   let sheets = byConfig.get(config);
   if (!sheets) {
-    sheets = new ContactSheets(config.ffmpeg, logger);
+    sheets = new ContactSheets(config, logger);
     byConfig.set(config, sheets);
   }
   return sheets;
