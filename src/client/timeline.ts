@@ -7,8 +7,10 @@
  * missing fields and garbage are accepted, and nothing here throws.
  */
 
+/** What a track holds, from its `tt` type (0 video, 1 audio, 7 text). */
 export type TrackKind = "video" | "audio" | "text" | "other";
 
+/** One clip, sound or text on a track, in milliseconds of the timeline. */
 export interface Segment {
   id?: string;
   startMs: number;
@@ -19,6 +21,7 @@ export interface Segment {
   volume?: number;
 }
 
+/** One track of the draft, its segments in start order. */
 export interface Track {
   /** 1-based position in the draft. */
   index: number;
@@ -29,6 +32,7 @@ export interface Track {
   segments: Segment[];
 }
 
+/** The draft as this program reads it: tracks, duration, and whether it can be rendered. */
 export interface Timeline {
   tracks: Track[];
   durationMs: number;

@@ -28,6 +28,7 @@ import { ReplayBuffer } from "./turn-replay.js";
 import { failWith, type TurnResult, type TurnStatus, type TurnUpdate } from "./turn-result.js";
 import { sendAndRead } from "./turn-stream.js";
 
+/** The types a caller of a turn uses, from the modules that define them. */
 export type { TurnLimits } from "./turn-options.js";
 export type { TurnResult, TurnUpdate } from "./turn-result.js";
 
