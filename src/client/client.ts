@@ -4,13 +4,13 @@ import type { z } from "zod";
 import type { Config } from "../config.js";
 import { type Logger, silentLogger } from "../log.js";
 import { type ActiveToken, TokenProvider } from "./auth.js";
-import { AuthError, type ErrorContext } from "./errors.js";
 import { parsePayload } from "./envelope.js";
+import { AuthError, type ErrorContext } from "./errors.js";
 import {
+  type Exchange,
   exchangeJson,
   exchangeOpen,
   exchangeStream,
-  type Exchange,
   type HttpSettings,
   type OpenResponse,
   type ResponseHead,
@@ -19,8 +19,8 @@ import { withRetry } from "./retry.js";
 import type { StateStore } from "./store.js";
 import { pathOf } from "./urls.js";
 
+// The types of NemoClient's own signature, so that callers import the client from one module.
 export type { OpenResponse, ResponseHead, SkillIdentity } from "./http.js";
-export { pathSegment, sameOrigin } from "./urls.js";
 
 /** How a NemoClient is made: configuration, attribution, and the state store its token provider keeps. */
 export interface NemoClientOptions {

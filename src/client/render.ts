@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { type NemoClient, pathSegment } from "./client.js";
+import type { NemoClient } from "./client.js";
 import {
   CancelledError,
   MalformedResponseError,
@@ -13,6 +13,7 @@ import { backoffDelays, pollUntil, throwIfAborted } from "./poll.js";
 import { RenderCancelSchema, type RenderStatus, RenderStatusSchema, RenderSubmitSchema } from "./schemas.js";
 import type { DownloadProgress } from "./download.js";
 import { fetchState } from "./state.js";
+import { pathSegment } from "./urls.js";
 import { act } from "./actions.js";
 
 /** Where an export stands; `percent` never goes down within one call. */

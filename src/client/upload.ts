@@ -1,7 +1,7 @@
 /** Uploads into a session: local files as one streamed multipart request, or URLs the backend fetches. */
 import type { Readable } from "node:stream";
 import { act } from "./actions.js";
-import { type NemoClient, pathSegment } from "./client.js";
+import type { NemoClient } from "./client.js";
 import { CancelledError, InvalidInputError, TimeoutError } from "./errors.js";
 import { mediaTypeOf } from "./formats.js";
 import { type CheckedFile, type CheckOptions, inspectLocalFile } from "./local-files.js";
@@ -9,6 +9,7 @@ import { multipartBody, multipartLayout, ProgressMeter, type UploadProgress } fr
 import { mb } from "./paths.js";
 import { throwIfAborted } from "./poll.js";
 import { UploadedFileSchema, UploadResponseSchema } from "./schemas.js";
+import { pathSegment } from "./urls.js";
 
 /** One file as NemoVideo registered it. */
 export interface UploadedMedia {
