@@ -96,8 +96,11 @@ async function prepareAccount(apiUrl, stateDir, { session = true } = {}) {
   await client.auth.get();
   let sessionId;
   if (session) {
-    const { Sessions } = await import("../dist/client/sessions.js");
-    sessionId = (await new Sessions(client).create("en")).sessionId;
+    const [{ Sessions }, { StateStore }] = await Promise.all([
+      import("../dist/client/sessions.js"),
+      import("../dist/client/store.js"),
+    ]);
+    sessionId = (await new Sessions(client, new StateStore(stateDir)).create("en")).sessionId;
   }
   return { client, sessionId, token: await readToken(stateDir, apiUrl) };
 }
