@@ -1,37 +1,15 @@
+/** Renders on NemoVideo: submit one (the paid, never-repeated step), poll it with backoff, cancel it. */
 import { randomBytes } from "node:crypto";
 import type { NemoClient } from "./client.js";
-import {
-  CancelledError,
-  MalformedResponseError,
-  NetworkError,
-  NotExportableError,
-  RenderFailedError,
-  ServerError,
-  TimeoutError,
-} from "./errors.js";
-import { backoffDelays, pollUntil, throwIfAborted } from "./poll.js";
+import { MalformedResponseError, NetworkError, ServerError, TimeoutError } from "./errors.js";
+import { backoffDelays, pollUntil } from "./poll.js";
 import { RenderCancelSchema, type RenderStatus, RenderStatusSchema, RenderSubmitSchema } from "./schemas.js";
-import type { DownloadProgress } from "./download.js";
-import { fetchState } from "./state.js";
 import { pathSegment } from "./urls.js";
-import { act } from "./actions.js";
 
-/** Where an export stands; `percent` never goes down within one call. */
+/** Where a render stands; `percent` never goes down within one call. */
 export type RenderProgress =
   | { stage: "submitting"; percent?: number; renderId: string }
-  | { stage: "rendering"; percent?: number; renderId: string }
-  | DownloadProgress;
-
-/** The end of an export on NemoVideo's side (before any download). */
-export interface RenderOutcome {
-  renderId: string;
-  status: "completed" | "failed";
-  url?: string;
-  sizeBytes?: number;
-  durationSec?: number;
-  /** Renders submitted: 1, or 2 after the single retry of a failed render. */
-  attempts: number;
-}
+  | { stage: "rendering"; percent?: number; renderId: string };
 
 /** What polling a render found. */
 export interface RenderPollResult {
@@ -43,6 +21,7 @@ export interface RenderPollResult {
   error?: string;
 }
 
+/** How a render is polled. */
 export interface PollRenderOptions {
   /** The longest wait between two polls (NEMO_RENDER_POLL_MS). */
   intervalMs: number;
@@ -52,16 +31,6 @@ export interface PollRenderOptions {
   firstDelayMs?: number | undefined;
   signal?: AbortSignal | undefined;
   onProgress?: ((progress: RenderProgress) => void) | undefined;
-}
-
-export interface ExportOptions {
-  intervalMs: number;
-  maxPolls: number;
-  quality?: string | undefined;
-  signal?: AbortSignal | undefined;
-  onProgress?: ((progress: RenderProgress) => void) | undefined;
-  /** Called with each render id as soon as the backend accepted it (before polling). */
-  onSubmitted?: ((renderId: string) => void) | undefined;
 }
 
 const SUBMIT_PATH = "/api/render/proxy/lambda";
@@ -220,74 +189,6 @@ export async function pollRender(
     },
   });
   return result ?? { status: "timeout" };
-}
-
-/**
- * Exports a session: checks that the timeline has something on it, submits the current draft, polls
- * until done, and resubmits once (new id) if the render failed. Throws RenderFailedError after the
- * second failure and TimeoutError when polling ran out while NemoVideo is still rendering.
- */
-export async function exportSession(
-  client: NemoClient,
-  sessionId: string,
-  opts: ExportOptions,
-): Promise<RenderOutcome> {
-  const { signal } = opts;
-  throwIfAborted(signal);
-  const { timeline, draft } = await fetchState(client, sessionId, signal);
-  if (!timeline.exportable) {
-    throw new NotExportableError(
-      "There is nothing on the timeline to export yet.",
-      `Generate or upload something first with ${act("send")} / ${act("upload")}.`,
-    );
-  }
-  // percent stays monotonic over the whole export, the retry included
-  let best = 0;
-  const onProgress = (progress: RenderProgress) => {
-    if (!opts.onProgress) return;
-    if (progress.percent !== undefined) best = Math.max(best, progress.percent);
-    opts.onProgress({ ...progress, percent: best });
-  };
-  let lastError: string | undefined;
-  for (let attempts = 1; attempts <= 2; attempts++) {
-    const renderId = newRenderId();
-    onProgress({ stage: "submitting", renderId });
-    await submitRender(client, sessionId, draft, { quality: opts.quality, renderId, signal });
-    opts.onSubmitted?.(renderId);
-    const result = await pollRender(client, renderId, {
-      intervalMs: opts.intervalMs,
-      maxPolls: opts.maxPolls,
-      signal,
-      onProgress,
-    });
-    if (result.status === "completed") {
-      const outcome: RenderOutcome = { renderId, status: "completed", attempts };
-      if (result.url) outcome.url = result.url;
-      if (result.sizeBytes !== undefined) outcome.sizeBytes = result.sizeBytes;
-      if (result.durationSec !== undefined) outcome.durationSec = result.durationSec;
-      client.logger.info(`Render ${renderId} completed.`);
-      return outcome;
-    }
-    if (result.status === "cancelled") {
-      throw new CancelledError(
-        `The render ${renderId} was cancelled on NemoVideo.`,
-        `Rendering is free: start it again with ${act("export")} when you want the file.`,
-      );
-    }
-    if (result.status === "timeout") {
-      const minutes = Math.round((opts.intervalMs * opts.maxPolls) / 6_000) / 10;
-      throw new TimeoutError(
-        `The render ${renderId} is still running on NemoVideo after ${minutes} minutes of status checks.`,
-        `Check it again later with ${act("resume_export")} (render id ${renderId}); for long videos, raise NEMO_RENDER_MAX_POLLS.`,
-      );
-    }
-    lastError = result.error;
-    client.logger.warn(`Render ${renderId} failed${lastError ? `: ${lastError}` : ""}.`);
-  }
-  throw new RenderFailedError(
-    `NemoVideo could not render the video (failed twice)${lastError ? `: ${lastError.slice(0, 300)}` : ""}.`,
-    `Check the timeline with ${act("check_state")}, fix or simplify it with ${act("send")}, then export again.`,
-  );
 }
 
 /**

@@ -1,6 +1,6 @@
 import { NemoError } from "../client/errors.js";
 import { mb, sizeOf } from "../client/paths.js";
-import type { RenderProgress } from "../client/render.js";
+import type { ExportProgress } from "../client/export.js";
 import { ExportJob } from "../jobs/export-job.js";
 import { wordView } from "../jobs/views.js";
 import {
@@ -13,7 +13,7 @@ import {
 import { COMMAND_WORDS } from "./output.js";
 
 function showProgress(ctx: CommandContext) {
-  return (p: RenderProgress) => {
+  return (p: ExportProgress) => {
     if (p.stage === "submitting") {
       ctx.progress.update(`submit:${p.renderId}`, "Submitting the render…");
     } else if (p.stage === "rendering") {

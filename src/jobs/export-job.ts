@@ -1,7 +1,7 @@
 import type { NemoClient } from "../client/client.js";
-import { CancelledError, NemoError, TimeoutError } from "../client/errors.js";
+import { CancelledError, TimeoutError } from "../client/errors.js";
 import type { DownloadResult } from "../client/download.js";
-import type { RenderOutcome, RenderProgress } from "../client/render.js";
+import type { ExportProgress, RenderOutcome } from "../client/export.js";
 import type { Sessions } from "../client/sessions.js";
 import type { Logger } from "../log.js";
 import type { ExportRecord } from "./records.js";
@@ -10,8 +10,7 @@ import { errorView, type ExportView } from "./views.js";
 import { act } from "../client/actions.js";
 
 // Loaded on first use, so that starting the server stays fast.
-const renderModule = () => import("../client/render.js");
-const downloadModule = () => import("../client/download.js");
+const exportModule = () => import("../client/export.js");
 
 /** What an export is started with. */
 export interface ExportRequest {
@@ -23,7 +22,7 @@ export interface ExportRequest {
 }
 
 /** Listener for live updates of an export job. */
-export type ExportListener = (p: RenderProgress) => void;
+export type ExportListener = (p: ExportProgress) => void;
 
 /** What export jobs need. */
 export interface ExportJobsOptions {
@@ -131,7 +130,7 @@ export class ExportJob {
     const rendered = this.outcome !== undefined;
     let backend: string | undefined;
     if (renderId && !rendered) {
-      const { cancelRender } = await renderModule();
+      const { cancelRender } = await import("../client/render.js");
       backend = await cancelRender(this.options.client, renderId).catch((err: unknown) => {
         this.options.logger.warn(
           `Could not cancel render ${renderId} on NemoVideo: ${(err as Error).message}`,
@@ -193,7 +192,7 @@ export class ExportJob {
     return v;
   }
 
-  private readonly progress = (p: RenderProgress): void => {
+  private readonly progress = (p: ExportProgress): void => {
     if (p.percent !== undefined) this.percent = Math.max(this.percent, p.percent);
     for (const listener of this.listeners) listener(p);
   };
@@ -206,8 +205,24 @@ export class ExportJob {
 
   private async run(resuming: boolean): Promise<void> {
     try {
-      const outcome = resuming ? await this.poll() : await this.render();
-      await this.finish(outcome);
+      const { exportVideo, resumeExport } = await exportModule();
+      const { client } = this.options;
+      const { sessionId, outputDir, fileName, quality } = this.request;
+      const options = {
+        intervalMs: this.options.renderPollMs,
+        maxPolls: this.options.renderMaxPolls,
+        ...(quality ? { quality } : {}),
+        signal: this.controller.signal,
+        onProgress: this.progress,
+        onSubmitted: (renderId: string) => this.markSubmitted(renderId),
+        onRendered: (outcome: RenderOutcome) => this.rendered(outcome),
+      };
+      const target = { outputDir, fileName };
+      const result = resuming
+        ? await resumeExport(client, this.renderIds, target, options)
+        : await exportVideo(client, sessionId, target, options);
+      this.download = result.download;
+      await this.claimProjectLink();
       this.status = "completed";
     } catch (err) {
       this.error = err;
@@ -224,75 +239,14 @@ export class ExportJob {
     }
   }
 
-  private async render(): Promise<RenderOutcome> {
-    if (this.request.outputDir !== "") {
-      // a folder or file name that cannot take the video is found now, not after a render was made
-      const { checkOutputTarget } = await import("../client/save-file.js");
-      await checkOutputTarget(this.request.outputDir, this.request.fileName);
-    }
-    const { exportSession } = await renderModule();
-    return exportSession(this.options.client, this.request.sessionId, {
-      intervalMs: this.options.renderPollMs,
-      maxPolls: this.options.renderMaxPolls,
-      ...(this.request.quality ? { quality: this.request.quality } : {}),
-      signal: this.controller.signal,
-      onProgress: this.progress,
-      onSubmitted: (renderId) => this.markSubmitted(renderId),
-    });
-  }
-
-  private async poll(): Promise<RenderOutcome> {
-    const { pollRender } = await renderModule();
-    const lastId = this.renderIds.at(-1) ?? this.id;
-    const polled = await pollRender(this.options.client, lastId, {
-      intervalMs: this.options.renderPollMs,
-      maxPolls: this.options.renderMaxPolls,
-      signal: this.controller.signal,
-      onProgress: this.progress,
-    });
-    if (polled.status === "cancelled") {
-      throw new CancelledError(
-        `The render ${lastId} was cancelled on NemoVideo.`,
-        `Rendering is free: start it again with ${act("export")} when you want the video.`,
-      );
-    }
-    if (polled.status === "timeout") {
-      // still rendering after this round of polls: not a failure, so picking it up again polls once more
-      throw new TimeoutError(
-        `The render ${lastId} is still running on NemoVideo.`,
-        `Check ${act("resume_export")} again later; for long videos, raise NEMO_RENDER_MAX_POLLS.`,
-      );
-    }
-    if (polled.status !== "completed") {
-      throw new NemoError(
-        polled.status === "failed"
-          ? `The render ${lastId} failed${polled.error ? `: ${polled.error}` : ""}.`
-          : `The render ${lastId} is still not finished.`,
-        {
-          nextStep: `Check ${act("resume_export")} again later, or start a new export with ${act("export")}.`,
-        },
-      );
-    }
-    const outcome: RenderOutcome = { renderId: lastId, status: "completed", attempts: this.renderIds.length };
-    if (polled.url) outcome.url = polled.url;
-    if (polled.sizeBytes !== undefined) outcome.sizeBytes = polled.sizeBytes;
-    return outcome;
-  }
-
-  private async finish(outcome: RenderOutcome): Promise<void> {
+  private rendered(outcome: RenderOutcome): void {
     this.outcome = outcome;
     this.percent = 100;
     if (!this.renderIds.includes(outcome.renderId)) this.renderIds.push(outcome.renderId);
-    const { downloadRender } = await downloadModule();
-    const { client, sessions } = this.options;
-    if (this.request.outputDir !== "") {
-      this.download = await downloadRender(client, outcome, {
-        outputDir: this.request.outputDir,
-        ...(this.request.fileName ? { fileName: this.request.fileName } : {}),
-        signal: this.controller.signal,
-        onProgress: this.progress,
-      });
-    }
+  }
+
+  private async claimProjectLink(): Promise<void> {
+    const { sessions } = this.options;
     const session = await sessions.current().catch(() => undefined);
     if (session && session.sessionId === this.request.sessionId && session.taskId) {
       this.projectUrl = await sessions.claimLink(session, this.controller.signal).catch(() => undefined);

@@ -2,7 +2,7 @@ import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server
 import type { ToolTaskHandler } from "@modelcontextprotocol/sdk/experimental/tasks/interfaces.js";
 import { InMemoryTaskStore } from "@modelcontextprotocol/sdk/experimental/tasks/stores/in-memory.js";
 import type { CallToolResult, Task } from "@modelcontextprotocol/sdk/types.js";
-import type { RenderProgress } from "../client/render.js";
+import type { ExportProgress } from "../client/export.js";
 import { describeTurnUpdate } from "../jobs/updates.js";
 import type { ServerDeps } from "./context.js";
 import { exportResult } from "./tools/export-result.js";
@@ -173,7 +173,7 @@ export function enableToolTasks(
   asTask("export_video", (plain) =>
     handler(store, plain, async (args, signal, status) => {
       let last = -1;
-      const listener = (p: RenderProgress) => {
+      const listener = (p: ExportProgress) => {
         const pct = Math.round(p.percent ?? 0);
         if (p.stage === "rendering" && pct !== last) {
           last = pct;

@@ -16,13 +16,8 @@ import {
   TimeoutError,
 } from "../../src/client/errors.js";
 import { downloadRender } from "../../src/client/download.js";
-import {
-  exportSession,
-  newRenderId,
-  pollRender,
-  type RenderProgress,
-  submitRender,
-} from "../../src/client/render.js";
+import { type ExportProgress, exportSession } from "../../src/client/export.js";
+import { newRenderId, pollRender, submitRender } from "../../src/client/render.js";
 import { Sessions } from "../../src/client/sessions.js";
 import { MemoryJobStore } from "../../src/jobs/memory-store.js";
 import { type RenderStatusStyle, type Sandbox, startSandbox } from "../../src/sandbox/index.js";
@@ -82,7 +77,7 @@ describe("exportSession", () => {
     async (style) => {
       sandbox.state.renderStatusStyle = style;
       const before = submits().length;
-      const progress: RenderProgress[] = [];
+      const progress: ExportProgress[] = [];
       const submitted: string[] = [];
 
       const outcome = await exportSession(client, sessionId, {
@@ -116,7 +111,7 @@ describe("exportSession", () => {
       expect(percents).toEqual([0, 50, 100]);
 
       const dir = await mkdtemp(join(work, "out-"));
-      const downloads: RenderProgress[] = [];
+      const downloads: ExportProgress[] = [];
       const result = await downloadRender(client, outcome, {
         outputDir: dir,
         onProgress: (p) => downloads.push(p),

@@ -2,7 +2,7 @@ import { basename } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import type { RenderProgress } from "../../client/render.js";
+import type { ExportProgress } from "../../client/export.js";
 import { type ExportView, wordView } from "../../jobs/views.js";
 import { TOOL_WORDS } from "../wording.js";
 import { mb } from "../../client/paths.js";
@@ -46,7 +46,7 @@ export function exportResult(job: ExportView): CallToolResult {
 /** Progress for export calls: render percent on 0–100, then download bytes on 100–200. */
 export function exportProgress(extra: ProgressExtra) {
   const progress = new ProgressReporter(extra);
-  return (p: RenderProgress) => {
+  return (p: ExportProgress) => {
     if (p.stage === "downloading") {
       const total = p.totalBytes ?? 0;
       const got = p.receivedBytes ?? 0;
