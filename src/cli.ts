@@ -178,7 +178,7 @@ async function serve(flags: ConfigOverrides): Promise<number> {
   process.on("unhandledRejection", (reason) => logger.error(`Unhandled rejection: ${String(reason)}`));
   process.on("uncaughtException", (err) => logger.error(`Uncaught exception: ${err.stack ?? err.message}`));
 
-  const server = createServer(runtime, runtime.skills);
+  const { server, cleanup } = createServer(runtime, runtime.skills);
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => {
     transport.onclose = () => resolve();
@@ -193,7 +193,7 @@ async function serve(flags: ConfigOverrides): Promise<number> {
   await closed;
   runtime.jobs.shutdown();
   await runtime.store.flush();
-  await server.close().catch(() => {});
+  await cleanup();
   return 0;
 }
 

@@ -1,11 +1,10 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { listen } from "../listen.js";
 import type { Logger } from "../log.js";
 import { type RequestUser, runAsUser } from "../request-context.js";
 import type { ServerDeps } from "../server/context.js";
-import { createServer } from "../server/server.js";
+import { createServer, type ServerInstance } from "../server/server.js";
 import type { SkillInfo } from "../skills.js";
 import { bearerToken, ownerOf } from "./auth.js";
 
@@ -18,26 +17,27 @@ const MAX_IDLE_SERVERS = 256;
  * that saw an `initialize` keeps that client's capabilities, so it is closed instead of reused.
  */
 class ServerPool {
-  private readonly idle = new Map<string, McpServer[]>();
+  private readonly idle = new Map<string, ServerInstance[]>();
   private count = 0;
 
-  take(owner: string): McpServer | undefined {
+  take(owner: string): ServerInstance | undefined {
     const list = this.idle.get(owner);
-    const server = list?.pop();
-    if (!server) return undefined;
+    const instance = list?.pop();
+    if (!instance) return undefined;
     this.count--;
     if (list?.length === 0) this.idle.delete(owner);
-    return server;
+    return instance;
   }
 
-  give(owner: string, server: McpServer, stopping: boolean): void {
+  give(owner: string, instance: ServerInstance, stopping: boolean): void {
+    const { server } = instance;
     if (stopping || server.isConnected() || server.server.getClientCapabilities() !== undefined) {
-      void server.close().catch(() => {});
+      void instance.cleanup();
       return;
     }
     const list = this.idle.get(owner) ?? [];
     this.idle.delete(owner); // most recently used last
-    list.push(server);
+    list.push(instance);
     this.idle.set(owner, list);
     this.count++;
     while (this.count > MAX_IDLE_SERVERS) {
@@ -45,7 +45,7 @@ class ServerPool {
       if (oldest === undefined || !servers) break;
       this.idle.delete(oldest);
       this.count -= servers.length;
-      for (const s of servers) void s.close().catch(() => {});
+      for (const s of servers) void s.cleanup();
     }
   }
 
@@ -53,7 +53,7 @@ class ServerPool {
     const all = [...this.idle.values()].flat();
     this.idle.clear();
     this.count = 0;
-    await Promise.allSettled(all.map((s) => s.close()));
+    await Promise.allSettled(all.map((s) => s.cleanup()));
   }
 }
 
@@ -123,15 +123,15 @@ export async function startHttpFace(options: HttpFaceOptions): Promise<HttpFace>
     const user = token ? { token, owner: ownerOf(token, options.secret) } : undefined;
     const owner = user?.owner ?? "";
     const run = async () => {
-      const server = servers.take(owner) ?? createServer(options.depsFor(user), options.skills);
+      const instance = servers.take(owner) ?? createServer(options.depsFor(user), options.skills);
       const transport = new StreamableHTTPServerTransport({}); // no sessionIdGenerator: stateless
       res.on("close", () => {
         void transport.close().then(
-          () => servers.give(owner, server, stopping),
-          () => void server.close().catch(() => {}),
+          () => servers.give(owner, instance, stopping),
+          () => instance.cleanup(),
         );
       });
-      await server.connect(transport);
+      await instance.server.connect(transport);
       await transport.handleRequest(req, res);
     };
     await (user ? runAsUser(user, run) : run());

@@ -25,8 +25,18 @@ const MCP_LEVEL: Record<LogLevel, "debug" | "info" | "notice" | "warning" | "err
   error: "error",
 };
 
+/** An MCP server and the one call that releases what it made; the caller owns both. */
+export interface ServerInstance {
+  server: McpServer;
+  /**
+   * Closes the server and releases what it made (log sink, task store and its timers, task listeners on
+   * jobs, the roots source); jobs themselves go on. Call it once, when the transport or session ends.
+   */
+  cleanup: () => Promise<void>;
+}
+
 /** Builds the MCP server with tools, resources and prompts; the transport is attached by the caller. */
-export function createServer(deps: ServerDeps, skills: SkillInfo[] = [deps.skill]): McpServer {
+export function createServer(deps: ServerDeps, skills: SkillInfo[] = [deps.skill]): ServerInstance {
   const taskStore = new JobTaskStore();
   const server = new McpServer(
     { name: "nemovideo-mcp", title: "NemoVideo", version: deps.version },
@@ -66,8 +76,10 @@ export function createServer(deps: ServerDeps, skills: SkillInfo[] = [deps.skill
   });
 
   // Upload roots: the client's MCP roots when it offers them, refreshed when they change.
+  let usesRoots = false;
   server.server.oninitialized = () => {
     if (server.server.getClientCapabilities()?.roots) {
+      usesRoots = true;
       deps.files.useRoots(async () => (await server.server.listRoots()).roots.map((r) => r.uri));
     }
     // MCP tasks (protocol 2025-11-25) for clients that declare them; everyone else keeps bounded waits.
@@ -79,11 +91,15 @@ export function createServer(deps: ServerDeps, skills: SkillInfo[] = [deps.skill
     deps.files.invalidate();
   });
 
-  const close = server.close.bind(server);
-  server.close = async () => {
-    removeSink();
-    taskStore.cleanup();
-    await close();
+  let cleaned: Promise<void> | undefined;
+  const cleanup = () => {
+    cleaned ??= (async () => {
+      removeSink();
+      taskStore.cleanup();
+      if (usesRoots) deps.files.useRoots(undefined);
+      await server.close().catch(() => {});
+    })();
+    return cleaned;
   };
-  return server;
+  return { server, cleanup };
 }

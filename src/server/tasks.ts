@@ -15,13 +15,35 @@ import { withContactSheet } from "./views/frames.js";
 const TASK_TTL_MS = 60 * 60 * 1000;
 const POLL_INTERVAL_MS = 1000;
 
-/** A task store that tells the jobs when a client cancels a task (tasks/cancel). */
+/** A task store that tells the jobs when a client cancels a task (tasks/cancel), and lets go of them on cleanup. */
 export class JobTaskStore extends InMemoryTaskStore {
   private readonly onCancel = new Map<string, () => void>();
+  private readonly holds = new Set<() => void>();
 
   /** Registers what to abort when task `taskId` is cancelled. */
   whenCancelled(taskId: string, abort: () => void): void {
     this.onCancel.set(taskId, abort);
+  }
+
+  /** Keeps `release` (a task's listener on its job) until the job ends or the store is cleaned up; returns it, run once. */
+  hold(release: () => void): () => void {
+    const once = () => {
+      if (this.holds.delete(once)) release();
+    };
+    this.holds.add(once);
+    return once;
+  }
+
+  /** How many task listeners are still held (0 after cleanup). */
+  get held(): number {
+    return this.holds.size;
+  }
+
+  /** Drops every task, its timer and its listener on a job; the jobs themselves go on. */
+  override cleanup(): void {
+    for (const release of [...this.holds]) release();
+    this.onCancel.clear();
+    super.cleanup();
   }
 
   override async updateTaskStatus(
@@ -70,6 +92,8 @@ function handler(
   ) => Promise<{
     finished: Promise<CallToolResult>;
     cancel: () => void;
+    /** Stops listening to the job (its status messages); the job goes on. */
+    release: () => void;
   }>,
 ): ToolTaskHandler<Record<string, never>> {
   return {
@@ -107,7 +131,8 @@ function handler(
         return { task };
       }
       if (controller.signal.aborted) job.cancel();
-      void job.finished.then(async (result) => {
+      const release = store.hold(job.release);
+      void job.finished.finally(release).then(async (result) => {
         await extra.taskStore
           .storeTaskResult(task.taskId, result.isError ? "failed" : "completed", result)
           .catch(() => {}); // already cancelled: nothing to store
@@ -155,18 +180,23 @@ export function enableToolTasks(
   };
   asTask("send_message", (plain) =>
     handler(store, plain, async (args, signal, status) => {
+      // A turn keeps its update callback to the end: releasing it turns the callback silent.
+      let listening = true;
       const turn = await startTurnJob(
         deps,
         { session_id: args.session_id as string | undefined, message: String(args.message) },
         signal,
         (u) => {
-          const line = describeTurnUpdate(u);
+          const line = listening ? describeTurnUpdate(u) : undefined;
           if (line && !line.minor) status(line.text);
         },
       );
       return {
         cancel: () => turn.cancel(),
         finished: deps.jobs.turns.final(turn.id).then(turnResult),
+        release: () => {
+          listening = false;
+        },
       };
     }),
   );
@@ -196,6 +226,7 @@ export function enableToolTasks(
       );
       return {
         cancel: () => void job.stop().catch(() => {}),
+        release: () => job.unsubscribe(listener),
         finished: job.done.then(() => {
           const view = job.view();
           return withContactSheet(deps, exportResult(view), view);

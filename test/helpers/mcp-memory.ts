@@ -13,6 +13,8 @@ import { createServer } from "../../src/server/server.js";
 export interface MemoryServer {
   client: Client;
   server: McpServer;
+  /** The server's own cleanup (what `close` calls after the client closes). */
+  cleanup: () => Promise<void>;
   runtime: Runtime;
   sandbox: Sandbox;
   dir: string;
@@ -50,7 +52,7 @@ export async function startMemoryServer(options: MemoryOptions = {}): Promise<Me
   const logs: string[] = [];
   const logger = new Logger("debug", (line) => logs.push(line));
   const runtime = await createRuntime(config, logger);
-  const server = createServer(runtime, runtime.skills);
+  const { server, cleanup } = createServer(runtime, runtime.skills);
   const client = new Client(
     { name: "memory-test", version: "1.0.0" },
     options.clientCapabilities ?? { capabilities: {} },
@@ -62,6 +64,7 @@ export async function startMemoryServer(options: MemoryOptions = {}): Promise<Me
   return {
     client,
     server,
+    cleanup,
     runtime,
     sandbox,
     dir,
@@ -69,7 +72,7 @@ export async function startMemoryServer(options: MemoryOptions = {}): Promise<Me
     close: async () => {
       runtime.jobs.shutdown();
       await client.close().catch(() => {});
-      await server.close().catch(() => {});
+      await cleanup();
       await sandbox.close();
       await rm(dir, { recursive: true, force: true });
     },

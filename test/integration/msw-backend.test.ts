@@ -115,6 +115,7 @@ describe("against an independent msw-based fake of the contract", () => {
   let dir: string;
   let runtime: Runtime;
   let client: Client;
+  let cleanup: () => Promise<void>;
   let seen: string[];
   const sc = (r: unknown) => (r as { structuredContent: Record<string, any> }).structuredContent;
 
@@ -141,15 +142,17 @@ describe("against an independent msw-based fake of the contract", () => {
     });
     runtime = await createRuntime(config, new Logger("error", () => {}));
     const mcp = createServer(runtime, runtime.skills);
+    cleanup = mcp.cleanup;
     client = new Client({ name: "msw-test", version: "1.0.0" });
     const [a, b] = InMemoryTransport.createLinkedPair();
-    await mcp.connect(b);
+    await mcp.server.connect(b);
     await client.connect(a);
   });
 
   afterAll(async () => {
     runtime.jobs.shutdown();
     await client.close();
+    await cleanup();
     await new Promise((resolve) => server.close(resolve));
     await new Promise((resolve) => cdnServer.close(resolve));
     await rm(dir, { recursive: true, force: true });
