@@ -48,7 +48,8 @@ describe("createServer's cleanup", () => {
     expect(store.held).toBe(0);
     expect(await store.getTask(first.task.taskId)).toBeNull();
     // the sink was removed already: removing it again finds nothing
-    expect((addSink.mock.results[0]?.value as () => boolean)()).toBe(false);
+    const removeSink = addSink.mock.results[0]?.value as () => boolean;
+    expect(removeSink()).toBe(false);
     // a second cleanup is the same one
     await cleanup();
 
