@@ -1,5 +1,6 @@
 /** Saving a downloaded file: name checks, the output folder, a private temp file, and no-overwrite placement. */
 import { randomBytes } from "node:crypto";
+import { writev } from "node:fs";
 import { chmod, type FileHandle, link, mkdir, open, rename, rm } from "node:fs/promises";
 import { extname, join, resolve } from "node:path";
 import { Writable } from "node:stream";
@@ -107,24 +108,29 @@ export class TempFile {
    */
   writable(onWritten?: (bytes: number) => void): Writable {
     if (this.writer) throw new Error("A temp file has one writer.");
-    const handle = this.handle;
+    const fd = this.handle.fd;
     let written = 0;
-    const writeAll = async (buffers: Buffer[]) => {
-      let rest = buffers;
-      while (rest.length > 0) {
-        const { bytesWritten } = await handle.writev(rest);
-        written += bytesWritten;
-        rest = skipBytes(rest, bytesWritten);
-      }
-      onWritten?.(written);
+    // fs.writev with a callback: the promise API's per-call overhead costs a third of the speed (npm run bench)
+    const writeAll = (buffers: Buffer[], callback: (error?: Error | null) => void): void => {
+      writev(fd, buffers, (error, bytes) => {
+        if (error) return callback(error);
+        written += bytes;
+        const rest = skipBytes(buffers, bytes);
+        if (rest.length > 0) return writeAll(rest, callback);
+        onWritten?.(written);
+        callback();
+      });
     };
     this.writer = new Writable({
       highWaterMark: WRITE_BUFFER_BYTES,
       write(chunk: Buffer, _encoding, callback) {
-        writeAll([chunk]).then(() => callback(), callback);
+        writeAll([chunk], callback);
       },
       writev(chunks, callback) {
-        writeAll(chunks.map((c) => c.chunk as Buffer)).then(() => callback(), callback);
+        writeAll(
+          chunks.map((c) => c.chunk as Buffer),
+          callback,
+        );
       },
     });
     return this.writer;
