@@ -16,7 +16,7 @@ import {
   TimeoutError,
 } from "../../src/client/errors.js";
 import { downloadRender } from "../../src/client/download.js";
-import { type ExportProgress, exportSession } from "../../src/client/export.js";
+import { type ExportProgress, exportSession, exportVideo, resumeExport } from "../../src/client/export.js";
 import { newRenderId, pollRender, submitRender } from "../../src/client/render.js";
 import { Sessions } from "../../src/client/sessions.js";
 import { MemoryJobStore } from "../../src/jobs/memory-store.js";
@@ -219,6 +219,59 @@ describe("exportSession", () => {
       onSubmitted: () => setTimeout(() => controller.abort(), 10),
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CancelledError);
+  });
+});
+
+describe("exportVideo and resumeExport", () => {
+  it("renders then downloads, reporting the render done before the first downloaded byte", async () => {
+    const dir = await mkdtemp(join(work, "flow-"));
+    const seen: string[] = [];
+    const result = await exportVideo(
+      client,
+      sessionId,
+      { outputDir: dir, fileName: "flow" },
+      {
+        ...FAST,
+        onProgress: (p) => {
+          if (seen.at(-1) !== p.stage) seen.push(p.stage);
+        },
+        onRendered: () => seen.push("rendered"),
+      },
+    );
+    expect(seen).toEqual(["submitting", "rendering", "rendered", "downloading"]);
+    expect(result.download?.file).toBe(join(dir, "flow.mp4"));
+    expect(result.download?.bytes).toBe((await stat(SAMPLE)).size);
+  });
+
+  it("checks the output folder before submitting anything", async () => {
+    const blocker = join(work, "not-a-folder");
+    await writeFile(blocker, "x");
+    const before = submits().length;
+    const err = await exportVideo(client, sessionId, { outputDir: blocker }, FAST).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidInputError);
+    expect(submits().length).toBe(before);
+  });
+
+  it("resumes a render by id without submitting, and without an output folder only renders", async () => {
+    const id = await submitRender(client, sessionId, DRAFT);
+    const before = submits().length;
+    const result = await resumeExport(client, [id], { outputDir: "" }, FAST);
+    expect(result.outcome).toMatchObject({ renderId: id, status: "completed", attempts: 1 });
+    expect(result.download).toBeUndefined();
+    const dir = await mkdtemp(join(work, "resume-"));
+    const again = await resumeExport(client, [id], { outputDir: dir }, FAST);
+    expect(again.download?.file).toBe(join(dir, `nemovideo-${id}.mp4`));
+    expect(submits().length).toBe(before);
+  });
+
+  it("a resumed render that polls out is still rendering: TimeoutError naming the render", async () => {
+    sandbox.state.renderStatusStyle = "standard";
+    const id = await submitRender(client, sessionId, DRAFT);
+    const err = await resumeExport(client, [id], { outputDir: "" }, { intervalMs: 1, maxPolls: 1 }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect((err as TimeoutError).message).toContain(`The render ${id} is still running on NemoVideo.`);
   });
 });
 
