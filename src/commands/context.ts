@@ -68,6 +68,18 @@ export interface Command {
   prepare(args: string[], values: CliValues): CommandRun;
 }
 
+/** A subcommand that takes no arguments and no flags of its own: `run` is its whole work. */
+export function plainCommand(name: string, run: CommandRun): Command {
+  return {
+    name,
+    flags: [],
+    prepare(args) {
+      expectNoArgs(name, args);
+      return run;
+    },
+  };
+}
+
 /** Throws UsageError when a command that takes no positional arguments got some. */
 export function expectNoArgs(command: string, args: string[]): void {
   if (args.length > 0) {

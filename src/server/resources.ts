@@ -52,50 +52,46 @@ export function registerResources(server: McpServer, deps: ServerDeps, skills: S
     return current ? [current.sessionId] : [];
   };
 
-  server.registerResource(
-    "session-state",
-    new ResourceTemplate("nemovideo://sessions/{session_id}/state", {
-      list: async () => ({
-        resources: (await listCurrent()).map((id) => ({
-          uri: `nemovideo://sessions/${id}/state`,
-          name: `Timeline of session ${id} (JSON)`,
-          mimeType: "application/json",
-        })),
+  /** One view of the session's timeline as a resource template, listed for the current session. */
+  const timelineResource = (
+    name: string,
+    path: "state" | "timeline",
+    form: { label: string; mimeType: string; description: string },
+    text: (view: Awaited<ReturnType<typeof readSessionView>>) => string,
+  ) =>
+    server.registerResource(
+      name,
+      new ResourceTemplate(`nemovideo://sessions/{session_id}/${path}`, {
+        list: async () => ({
+          resources: (await listCurrent()).map((id) => ({
+            uri: `nemovideo://sessions/${id}/${path}`,
+            name: `Timeline of session ${id} (${form.label})`,
+            mimeType: form.mimeType,
+          })),
+        }),
       }),
-    }),
-    {
-      title: "Session timeline (JSON)",
-      description: "The session's timeline as JSON: tracks, segments, duration, exportable.",
-      mimeType: "application/json",
-    },
-    async (uri, variables) => {
-      const view = await readSessionView(deps, variables.session_id);
-      return {
-        contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(view, null, 2) }],
-      };
-    },
-  );
+      { title: `Session timeline (${form.label})`, description: form.description, mimeType: form.mimeType },
+      async (uri, variables) => {
+        const view = await readSessionView(deps, variables.session_id);
+        return { contents: [{ uri: uri.href, mimeType: form.mimeType, text: text(view) }] };
+      },
+    );
 
-  server.registerResource(
-    "session-timeline",
-    new ResourceTemplate("nemovideo://sessions/{session_id}/timeline", {
-      list: async () => ({
-        resources: (await listCurrent()).map((id) => ({
-          uri: `nemovideo://sessions/${id}/timeline`,
-          name: `Timeline of session ${id} (text)`,
-          mimeType: "text/plain",
-        })),
-      }),
-    }),
+  timelineResource(
+    "session-state",
+    "state",
     {
-      title: "Session timeline (text)",
-      description: "The session's timeline as one summary line.",
-      mimeType: "text/plain",
+      label: "JSON",
+      mimeType: "application/json",
+      description: "The session's timeline as JSON: tracks, segments, duration, exportable.",
     },
-    async (uri, variables) => {
-      const view = await readSessionView(deps, variables.session_id);
-      return { contents: [{ uri: uri.href, mimeType: "text/plain", text: view.summary }] };
-    },
+    (view) => JSON.stringify(view, null, 2),
+  );
+  timelineResource(
+    "session-timeline",
+    "timeline",
+    { label: "text", mimeType: "text/plain", description: "The session's timeline as one summary line." },
+    (view) => view.summary,
   );
 
   for (const skill of skills) {

@@ -1,7 +1,14 @@
 import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { ServerDeps } from "../context.js";
-import { guard, ok, renderIdInput } from "./common.js";
+import {
+  alreadyFinished,
+  cancelAnnotations,
+  cancelStatusOutput,
+  guard,
+  ok,
+  renderIdInput,
+} from "./common.js";
 
 /** cancel_export: stops an export here and asks NemoVideo to stop its render. */
 export function registerCancelExportTool(server: McpServer, deps: ServerDeps): RegisteredTool {
@@ -18,7 +25,7 @@ export function registerCancelExportTool(server: McpServer, deps: ServerDeps): R
       },
       outputSchema: {
         render_id: z.string(),
-        status: z.enum(["cancelled", "completed", "failed"]),
+        status: cancelStatusOutput,
         error: z
           .object({
             kind: z.string(),
@@ -28,12 +35,7 @@ export function registerCancelExportTool(server: McpServer, deps: ServerDeps): R
           })
           .optional(),
       },
-      annotations: {
-        readOnlyHint: false,
-        destructiveHint: false,
-        idempotentHint: true,
-        openWorldHint: true,
-      },
+      annotations: cancelAnnotations(true),
     },
     async ({ render_id }) =>
       guard(deps.logger, "cancel_export", async () => {
@@ -45,7 +47,7 @@ export function registerCancelExportTool(server: McpServer, deps: ServerDeps): R
         const text =
           status === "cancelled"
             ? `Cancelled export ${render_id}. ${view.error?.message ?? ""}`.trim()
-            : `Export ${render_id} had already ${status === "completed" ? "completed" : "failed"}; nothing to cancel.${view.file ? ` The file is ${view.file}.` : ""}`;
+            : `${alreadyFinished(`Export ${render_id}`, status === "completed" ? "completed" : "failed")}${view.file ? ` The file is ${view.file}.` : ""}`;
         return ok(structured, text);
       }),
   );

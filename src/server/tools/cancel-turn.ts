@@ -1,7 +1,7 @@
 import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { ServerDeps } from "../context.js";
-import { guard, ok, turnIdInput } from "./common.js";
+import { alreadyFinished, cancelAnnotations, cancelStatusOutput, guard, ok, turnIdInput } from "./common.js";
 
 /** cancel_turn: stops following a running turn and closes its stream. */
 export function registerCancelTurnTool(server: McpServer, deps: ServerDeps): RegisteredTool {
@@ -16,13 +16,8 @@ export function registerCancelTurnTool(server: McpServer, deps: ServerDeps): Reg
       inputSchema: {
         turn_id: turnIdInput,
       },
-      outputSchema: { turn_id: z.string(), status: z.enum(["cancelled", "completed", "failed"]) },
-      annotations: {
-        readOnlyHint: false,
-        destructiveHint: false,
-        idempotentHint: true,
-        openWorldHint: false,
-      },
+      outputSchema: { turn_id: z.string(), status: cancelStatusOutput },
+      annotations: cancelAnnotations(false),
     },
     async ({ turn_id }) =>
       guard(deps.logger, "cancel_turn", async () => {
@@ -31,7 +26,7 @@ export function registerCancelTurnTool(server: McpServer, deps: ServerDeps): Reg
         const text =
           final === "cancelled"
             ? `Cancelled turn ${turn_id}. The backend may still finish work it had started; check get_state.`
-            : `Turn ${turn_id} had already ${final === "completed" ? "completed" : "failed"}; nothing to cancel.`;
+            : alreadyFinished(`Turn ${turn_id}`, final === "completed" ? "completed" : "failed");
         return ok({ turn_id, status: final }, text);
       }),
   );

@@ -43,6 +43,19 @@ export function waitSecondsInput(defaultSeconds: number) {
     );
 }
 
+/** What a cancel tool reports: cancelled now, or already finished before. */
+export const cancelStatusOutput = z.enum(["cancelled", "completed", "failed"]);
+
+/** Annotations of the cancel tools: they change state, harmlessly, and may be repeated. */
+export function cancelAnnotations(openWorldHint: boolean) {
+  return { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint };
+}
+
+/** The words of a cancel that found its job already finished. */
+export function alreadyFinished(what: string, status: "completed" | "failed"): string {
+  return `${what} had already ${status}; nothing to cancel.`;
+}
+
 /** A successful result: structured content plus a short text for people. */
 export function ok<T extends Record<string, unknown>>(
   structuredContent: T,
