@@ -19,6 +19,7 @@ export interface ActiveToken {
   token: string;
   /** True for an anonymous token acquired by this program (it can be re-acquired on 1001). */
   anonymous: boolean;
+  /** The backend's user id of an anonymous token (what the registration link binds). */
   userId?: string | undefined;
 }
 
@@ -36,9 +37,11 @@ export interface TokenProviderOptions {
   requestTokensOnly?: boolean | undefined;
   /** NEMO_CLIENT_ID: used instead of the persisted id. */
   clientId?: string | undefined;
+  /** NEMO_RETRY_429_MS: the wait before the one retry on HTTP 429 when no Retry-After is sent. */
   retry429Ms: number;
   /** NEMO_REQUEST_TIMEOUT_MS: the limit of one token request. */
   requestTimeoutMs: number;
+  /** The clock for token expiry (tests). */
   now?: () => number;
 }
 
