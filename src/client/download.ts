@@ -62,9 +62,6 @@ class Redirect extends Error {
   }
 }
 
-/** What to do with a response: write its body to the file, follow it elsewhere, or fail. */
-type Verdict = { ok: true } | { ok: false; error: Error };
-
 function isHttpUrl(url: string): boolean {
   try {
     const { protocol } = new URL(url);
@@ -106,36 +103,20 @@ function refusedPrivate(renderId: string, detail: string): DownloadFailedError {
   );
 }
 
-/** Whether a response carries the video: 200 and not a page or JSON; a redirect says where to go next. */
-function judge(head: ResponseHead, current: string, renderId: string): Verdict {
+/** Why a response is not the video (a Redirect says where to go next); undefined when it is the video. */
+function refusal(head: ResponseHead, current: string, renderId: string): Error | undefined {
   const { statusCode } = head;
+  const download = `The download of render ${renderId}`;
   if (statusCode >= 300 && statusCode < 400) {
     const location = headerValue(head.headers.location);
     const next = location ? new URL(location, current).toString() : undefined;
-    if (next && isHttpUrl(next)) return { ok: false, error: new Redirect(next) };
-    return {
-      ok: false,
-      error: failed(
-        renderId,
-        `The download of render ${renderId} was redirected nowhere (HTTP ${statusCode}).`,
-      ),
-    };
+    if (next && isHttpUrl(next)) return new Redirect(next);
+    return failed(renderId, `${download} was redirected nowhere (HTTP ${statusCode}).`);
   }
-  if (statusCode !== 200) {
-    return {
-      ok: false,
-      error: failed(renderId, `The download of render ${renderId} answered HTTP ${statusCode}.`),
-    };
-  }
+  if (statusCode !== 200) return failed(renderId, `${download} answered HTTP ${statusCode}.`);
   const type = String(headerValue(head.headers["content-type"]) ?? "");
-  if (/application\/json|text\/html/i.test(type)) {
-    const what = type.split(";")[0];
-    return {
-      ok: false,
-      error: failed(renderId, `The download of render ${renderId} returned ${what} instead of a video.`),
-    };
-  }
-  return { ok: true };
+  if (!/application\/json|text\/html/i.test(type)) return undefined;
+  return failed(renderId, `${download} returned ${type.split(";")[0]} instead of a video.`);
 }
 
 /**
@@ -157,7 +138,7 @@ async function fetchVideo(
     const host = new URL(current).hostname;
     if (guard && !own && isPrivateHost(host)) throw refusedPrivate(renderId, host);
     const from = current;
-    let verdict: Verdict;
+    let refused: Error | undefined;
     try {
       const head = await client.stream(
         {
@@ -170,18 +151,18 @@ async function fetchVideo(
           bodyTimeoutMs: IDLE_TIMEOUT_MS,
         },
         (head) => {
-          const seen = judge(head, from, renderId);
-          return seen.ok ? into(head) : refusing(seen.error);
+          const no = refusal(head, from, renderId);
+          return no ? refusing(no) : into(head);
         },
       );
-      verdict = judge(head, from, renderId);
+      refused = refusal(head, from, renderId);
     } catch (err) {
       if (!(err instanceof Redirect) || signal.aborted) throw err;
-      verdict = { ok: false, error: err };
+      refused = err;
     }
-    if (verdict.ok) return;
-    if (!(verdict.error instanceof Redirect)) throw verdict.error;
-    current = verdict.error.location;
+    if (!refused) return;
+    if (!(refused instanceof Redirect)) throw refused;
+    current = refused.location;
   }
   throw failed(renderId, `The download of render ${renderId} was redirected too many times.`);
 }
@@ -282,15 +263,19 @@ export async function downloadRender(
     }
   } catch (err) {
     await file.discard();
-    throw transferError(err, {
+    if (signal?.aborted) throw new CancelledError("Download cancelled.", undefined, { cause: err });
+    if (stalled.signal.aborted) {
+      const window = rate.windowMs >= 1000 ? `${Math.round(rate.windowMs / 1000)} s` : `${rate.windowMs} ms`;
+      const least = `${Math.round(rate.bytes / 1024)} KiB`;
+      const message = `The download of render ${renderId} stalled: less than ${least} arrived in ${window} (${received} bytes so far).`;
+      throw failed(renderId, message, err);
+    }
+    throw transferError(
+      err,
       renderId,
-      signal,
-      stalled: stalled.signal,
-      rate,
-      received,
-      totalBytes,
-      dir: file.dir,
-    });
+      file.dir,
+      `${received}${totalBytes !== undefined ? ` of ${totalBytes}` : ""}`,
+    );
   } finally {
     clearInterval(rateTimer);
   }
@@ -318,41 +303,16 @@ export async function downloadRender(
   }
 }
 
-/** What a failed transfer is reported as: cancelled, stalled, a local write error, or cut off. */
-function transferError(
-  err: unknown,
-  at: {
-    renderId: string;
-    signal: AbortSignal | undefined;
-    stalled: AbortSignal;
-    rate: { bytes: number; windowMs: number };
-    received: number;
-    totalBytes: number | undefined;
-    dir: string;
-  },
-): unknown {
-  const { renderId, rate, received, totalBytes } = at;
-  if (at.signal?.aborted) return new CancelledError("Download cancelled.", undefined, { cause: err });
-  if (at.stalled.aborted) {
-    const window = rate.windowMs >= 1000 ? `${Math.round(rate.windowMs / 1000)} s` : `${rate.windowMs} ms`;
-    return failed(
-      renderId,
-      `The download of render ${renderId} stalled: less than ${Math.round(rate.bytes / 1024)} KiB arrived in ${window} (${received} bytes so far).`,
-      err,
-    );
-  }
+/** What a transfer that failed otherwise is reported as: an HTTP failure, a local write error, or cut off. */
+function transferError(err: unknown, renderId: string, dir: string, got: string): unknown {
   if (err instanceof NemoError || privateAddressCause(err)) return asDownloadError(err, renderId);
   const code = (err as NodeJS.ErrnoException).code;
   if (code && /^E[A-Z]+$/.test(code) && code !== "ECONNRESET" && code !== "EPIPE") {
     return new DownloadFailedError(
-      `Cannot write the video to ${at.dir} (${code}).`,
+      `Cannot write the video to ${dir} (${code}).`,
       `Check the free disk space and the folder's permissions, or pass another folder as ${act("choose_folder")}.`,
       { cause: err },
     );
   }
-  return failed(
-    renderId,
-    `The download of render ${renderId} was cut off after ${received}${totalBytes !== undefined ? ` of ${totalBytes}` : ""} bytes.`,
-    err,
-  );
+  return failed(renderId, `The download of render ${renderId} was cut off after ${got} bytes.`, err);
 }
