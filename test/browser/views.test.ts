@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { PLAYER_URI, TIMELINE_URI } from "../../src/server/views/apps.js";
 import { type MemoryOptions, type MemoryServer, startMemoryServer } from "../helpers/mcp-memory.js";
 import { ROOT, SAMPLE } from "../helpers/paths.js";
+import { sc } from "../helpers/results.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const FLAGS = [
@@ -122,10 +123,6 @@ async function exportNow(m: MemoryServer, waitSeconds = 45): Promise<CallToolRes
   })) as CallToolResult;
 }
 
-function structured(result: CallToolResult): Record<string, any> {
-  return (result.structuredContent ?? {}) as Record<string, any>;
-}
-
 /** Relative luminance (0 dark … 1 light) of the view's background. */
 async function backgroundLuminance(view: Frame): Promise<number> {
   const rgb = await view.evaluate(() => getComputedStyle(document.body).backgroundColor);
@@ -150,21 +147,21 @@ describe("the player view in Chromium", { timeout: 60_000 }, () => {
     it(`plays the exported MP4 from the sandbox with title, length and size (${theme})`, async () => {
       const m = await start();
       const result = await exportNow(m);
-      expect(structured(result).status).toBe("completed");
+      expect(sc(result).status).toBe("completed");
       const mounted = await mount(m, PLAYER_URI, result, theme);
       await waitForMetadata(mounted.view);
       const video = await mounted.view.evaluate(() => {
         const v = document.querySelector("video")!;
         return { src: v.currentSrc, duration: v.duration, width: v.videoWidth };
       });
-      expect(video.src).toBe(structured(result).url);
+      expect(video.src).toBe(sc(result).url);
       expect(video.duration).toBeGreaterThan(1);
       expect(video.width).toBeGreaterThan(0);
       const title = await mounted.view.textContent(".title");
       expect(title).toMatch(/\.mp4$/);
       const meta = await mounted.view.textContent(".meta");
       expect(meta).toMatch(/^\d+:\d{2} · \d+×\d+ · \d+ KB$/);
-      expect(await mounted.view.getAttribute("a.download", "href")).toBe(structured(result).url);
+      expect(await mounted.view.getAttribute("a.download", "href")).toBe(sc(result).url);
       const lum = await backgroundLuminance(mounted.view);
       if (theme === "dark") expect(lum).toBeLessThan(0.3);
       else expect(lum).toBeGreaterThan(0.7);
@@ -192,7 +189,7 @@ describe("the player view in Chromium", { timeout: 60_000 }, () => {
       env: { NEMO_RENDER_POLL_MS: "150" },
     });
     const result = await exportNow(m, 0);
-    expect(structured(result).status).toBe("rendering");
+    expect(sc(result).status).toBe("rendering");
     const mounted = await mount(m, PLAYER_URI, result, "light");
     expect(await mounted.view.textContent(".meta")).toMatch(/^Rendering 0% · render /);
     // The bar moves while the render runs…
@@ -204,13 +201,13 @@ describe("the player view in Chromium", { timeout: 60_000 }, () => {
     await waitForMetadata(mounted.view);
     const polls = mounted.calls.filter((c) => c.name === "get_export");
     expect(polls.length).toBeGreaterThanOrEqual(2);
-    for (const call of polls) expect(call.arguments?.render_id).toBe(structured(result).render_id);
+    for (const call of polls) expect(call.arguments?.render_id).toBe(sc(result).render_id);
   });
 
   it("asks get_export for a fresh link when the video fails to load", async () => {
     const m = await start();
     const result = await exportNow(m);
-    const good = structured(result).url as string;
+    const good = sc(result).url as string;
     const dead: CallToolResult = {
       ...result,
       structuredContent: { ...structured(result), url: `${m.sandbox.url}/files/renders/expired.mp4` },
@@ -218,7 +215,7 @@ describe("the player view in Chromium", { timeout: 60_000 }, () => {
     const mounted = await mount(m, PLAYER_URI, dead, "light");
     await waitForMetadata(mounted.view);
     expect(mounted.calls).toEqual([
-      { name: "get_export", arguments: { render_id: structured(result).render_id, wait_seconds: 0 } },
+      { name: "get_export", arguments: { render_id: sc(result).render_id, wait_seconds: 0 } },
     ]);
     expect(await mounted.view.evaluate(() => document.querySelector("video")!.currentSrc)).toBe(good);
     expect(await mounted.view.getAttribute("a.download", "href")).toBe(good);
@@ -277,7 +274,7 @@ describe("the timeline view in Chromium", { timeout: 60_000 }, () => {
       const sessionId = ((await m.runtime.sessions.current()) as { sessionId: string }).sessionId;
       m.sandbox.state.setDraft(sessionId, draft);
       const result = (await m.client.callTool({ name: "get_state", arguments: {} })) as CallToolResult;
-      const state = structured(result);
+      const state = sc(result);
       expect(state.tracks).toHaveLength(4);
       const mounted = await mount(m, TIMELINE_URI, result, theme);
       await mounted.view.waitForSelector(".lane-row.track");
@@ -317,10 +314,10 @@ describe("the timeline view in Chromium", { timeout: 60_000 }, () => {
   it("reloads the timeline through get_state when asked", async () => {
     const m = await start();
     const result = (await m.client.callTool({ name: "get_state", arguments: {} })) as CallToolResult;
-    expect(structured(result).tracks).toHaveLength(1);
+    expect(sc(result).tracks).toHaveLength(1);
     const mounted = await mount(m, TIMELINE_URI, result, "light");
     await mounted.view.waitForSelector(".lane-row.track");
-    const sessionId = structured(result).session_id as string;
+    const sessionId = sc(result).session_id as string;
     m.sandbox.state.setDraft(sessionId, draft);
     await mounted.view.click("button.refresh");
     await mounted.view.waitForFunction(() => document.querySelectorAll(".lane-row.track").length === 4);

@@ -12,6 +12,7 @@ import { loadConfig } from "../../src/config.js";
 import { Logger } from "../../src/log.js";
 import { createRuntime, type Runtime } from "../../src/runtime.js";
 import { createServer } from "../../src/server/server.js";
+import { sc } from "../helpers/results.js";
 
 // A second, independent fake of the contract, written as msw handlers and served on a real port through
 // @mswjs/http-middleware. It answers in the contract's other styles (bare fields, {success,data}, CRLF
@@ -117,7 +118,6 @@ describe("against an independent msw-based fake of the contract", () => {
   let client: Client;
   let cleanup: () => Promise<void>;
   let seen: string[];
-  const sc = (r: unknown) => (r as { structuredContent: Record<string, any> }).structuredContent;
 
   beforeAll(async () => {
     let cdnUrl = "";

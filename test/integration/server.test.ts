@@ -6,17 +6,9 @@ import { ListRootsRequestSchema, LoggingMessageNotificationSchema } from "@model
 import { afterEach, describe, expect, it } from "vitest";
 import { type MemoryServer, startMemoryServer } from "../helpers/mcp-memory.js";
 import { ROOT, SAMPLE } from "../helpers/paths.js";
+import { resultText as txt, sc } from "../helpers/results.js";
 
 const SNAPSHOT = join(ROOT, "test", "tools.snapshot.json");
-
-function sc(result: unknown): Record<string, any> {
-  return (result as { structuredContent?: Record<string, any> }).structuredContent ?? {};
-}
-function txt(result: unknown): string {
-  return ((result as { content?: Array<{ text?: string }> }).content ?? [])
-    .map((c) => c.text ?? "")
-    .join("\n");
-}
 
 let mem: MemoryServer | undefined;
 afterEach(async () => {
