@@ -210,7 +210,7 @@ describe("the player view in Chromium", { timeout: 60_000 }, () => {
     const good = sc(result).url as string;
     const dead: CallToolResult = {
       ...result,
-      structuredContent: { ...structured(result), url: `${m.sandbox.url}/files/renders/expired.mp4` },
+      structuredContent: { ...sc(result), url: `${m.sandbox.url}/files/renders/expired.mp4` },
     };
     const mounted = await mount(m, PLAYER_URI, dead, "light");
     await waitForMetadata(mounted.view);
