@@ -14,7 +14,8 @@ const positiveInt = (name: string) =>
     .int(`${name} must be a whole number`)
     .positive(`${name} must be greater than 0`);
 
-export const LOG_LEVELS = ["debug", "info", "notice", "warning", "error"] as const;
+const LOG_LEVELS = ["debug", "info", "notice", "warning", "error"] as const;
+/** A log level, from the most to the least verbose. */
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Common spellings of the levels (any case), mapped to the level they mean. */
@@ -28,7 +29,7 @@ const LOG_LEVEL_SPELLINGS: Record<string, LogLevel> = {
 };
 
 /** A log level as people write it (`WARN`, `err`, `trace`…), as one of LOG_LEVELS when it is known. */
-export function normalizeLogLevel(value: string): string {
+function normalizeLogLevel(value: string): string {
   const lower = value.trim().toLowerCase();
   return LOG_LEVEL_SPELLINGS[lower] ?? lower;
 }
@@ -98,6 +99,7 @@ export interface ConfigOverrides {
   httpHost?: string | undefined;
 }
 
+/** The values used when neither a flag nor an environment variable sets one. */
 export const DEFAULTS = {
   apiUrl: "https://mega-api-prod.nemovideo.ai",
   webUrl: "https://nemovideo.com",
@@ -119,7 +121,7 @@ export const DEFAULTS = {
 } as const;
 
 /** Defaults a face picks for itself, used when neither the flag nor the variable is set. */
-export interface ConfigDefaults {
+interface ConfigDefaults {
   logLevel?: LogLevel;
 }
 

@@ -4,7 +4,7 @@ import { currentUser } from "./request-context.js";
 const ORDER: Record<LogLevel, number> = { debug: 0, info: 1, notice: 2, warning: 3, error: 4 };
 
 /** Where log records go besides stderr (the MCP server adds `notifications/message`). */
-export type LogSink = (level: LogLevel, message: string, data?: Record<string, unknown>) => void;
+type LogSink = (level: LogLevel, message: string, data?: Record<string, unknown>) => void;
 
 const secrets = new Set<string>();
 /** The `user:password@` part of a URL: credentials are never shown, wherever a URL appears. */

@@ -23,7 +23,7 @@ export interface Runtime extends ServerDeps {
 }
 
 /** How the runtime serves: hosted (HTTP, many users) or for the one local user. */
-export interface RuntimeMode {
+interface RuntimeMode {
   /** Streamable HTTP for many users: no MCP roots, local paths and downloads only when configured. */
   hosted?: boolean;
   /** Act only with the bearer of the request being served (never NEMO_TOKEN or an anonymous token). */

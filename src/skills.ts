@@ -93,7 +93,7 @@ function isPackageRoot(dir: string): boolean {
 }
 
 /** How a skill is loaded: `platform` is the configured `SKILL_SOURCE` (Config.skillPlatform), if any. */
-export interface SkillOptions {
+interface SkillOptions {
   platform?: string | undefined;
 }
 

@@ -3,7 +3,7 @@
  * (`act("check_state")` → "{check_state}"); each face words them for its audience: tool names
  * for MCP, commands for the CLI.
  */
-export const NEXT_ACTIONS = [
+const NEXT_ACTIONS = [
   "check_state",
   "new_session",
   "send",
@@ -18,7 +18,7 @@ export const NEXT_ACTIONS = [
 ] as const;
 
 /** A next action, by meaning. */
-export type NextAction = (typeof NEXT_ACTIONS)[number];
+type NextAction = (typeof NEXT_ACTIONS)[number];
 
 /** How a face names every next action. */
 export type Vocabulary = Readonly<Record<NextAction, string>>;

@@ -24,7 +24,7 @@ export interface ActiveToken {
 }
 
 /** What the token provider needs: where to ask for a token, where to keep it, and the configured tokens. */
-export interface TokenProviderOptions {
+interface TokenProviderOptions {
   /** The API and attribution of the token request (the client's own settings). */
   http: HttpSettings;
   /** The state directory: the persisted client id, the token cache and its cross-process lock. */

@@ -23,7 +23,7 @@ import { pathOf } from "./urls.js";
 export type { OpenResponse, ResponseHead, SkillIdentity } from "./http.js";
 
 /** How a NemoClient is made: configuration, attribution, and the state store its token provider keeps. */
-export interface NemoClientOptions {
+interface NemoClientOptions {
   config: Pick<Config, "apiUrl" | "webUrl" | "token" | "clientId" | "retry429Ms" | "requestTimeoutMs">;
   skill: HttpSettings["skill"];
   /** The state directory of the token provider (client id, token cache and lock); the client keeps no other use. */
@@ -36,7 +36,7 @@ export interface NemoClientOptions {
 }
 
 /** A request body that can be produced again for the single retry after an auth failure. */
-export type BodyFactory = () => { body: string | Buffer | Readable; headers?: Record<string, string> };
+type BodyFactory = () => { body: string | Buffer | Readable; headers?: Record<string, string> };
 
 /** One call to NemoVideo: method, path or URL, body, limits and which retries apply. */
 export interface CallOptions {

@@ -26,7 +26,7 @@ export interface DownloadResult {
 }
 
 /** Where and how a render is downloaded. */
-export interface DownloadOptions {
+interface DownloadOptions {
   outputDir: string;
   /** Plain file name (".mp4" is added when missing); default `nemovideo-<renderId>.mp4`. */
   fileName?: string | undefined;

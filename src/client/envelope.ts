@@ -16,7 +16,7 @@ interface DecodedFailure {
 }
 
 /** Result of reading a JSON body: the payload after the envelope, or the failure it reports. */
-export type Decoded = { ok: true; data: unknown } | { ok: false; failure: DecodedFailure };
+type Decoded = { ok: true; data: unknown } | { ok: false; failure: DecodedFailure };
 
 /**
  * Reads any of the backend's three response styles: `{code, message, data}`, `{success, data}`,

@@ -29,7 +29,7 @@ export interface RenderOutcome {
 }
 
 /** How an export renders and reports. */
-export interface ExportOptions {
+interface ExportOptions {
   /** The longest wait between two status polls (NEMO_RENDER_POLL_MS). */
   intervalMs: number;
   /** With `intervalMs`, the time budget of the polls (NEMO_RENDER_MAX_POLLS). */
@@ -44,7 +44,7 @@ export interface ExportOptions {
 }
 
 /** Where the video goes: `outputDir` "" (a hosted server without NEMO_OUTPUT_DIR) means not downloaded. */
-export interface ExportTarget {
+interface ExportTarget {
   outputDir: string;
   fileName?: string | undefined;
 }

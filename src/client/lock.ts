@@ -3,7 +3,7 @@ import { readFile, rm, stat, writeFile } from "node:fs/promises";
 import { sleep } from "./poll.js";
 
 /** Options of a cross-process lock file. */
-export interface LockFileOptions {
+interface LockFileOptions {
   /** A lock older than this is taken to belong to a process that died, and is broken. */
   staleMs: number;
   /** Pause between attempts while another process holds the lock. */

@@ -22,7 +22,7 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new CancelledError("Cancelled.");
 }
 
-export interface PollOptions<T> {
+interface PollOptions<T> {
   /** Delay before the first attempt. */
   firstDelayMs?: number;
   /** Delay between attempts. */

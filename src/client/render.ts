@@ -22,7 +22,7 @@ export interface RenderPollResult {
 }
 
 /** How a render is polled. */
-export interface PollRenderOptions {
+interface PollRenderOptions {
   /** The longest wait between two polls (NEMO_RENDER_POLL_MS). */
   intervalMs: number;
   /** With `intervalMs`, the time budget: polling stops after `intervalMs × maxPolls` of waiting. */

@@ -12,6 +12,7 @@ export const AnonymousTokenSchema = z.looseObject({
   expires_at: optionalString,
   credits: num.optional().catch(undefined),
 });
+/** An anonymous token as the backend hands it out. */
 export type AnonymousToken = z.infer<typeof AnonymousTokenSchema>;
 
 /** Response of POST /api/tasks/me/with-session/nemo_agent. */
@@ -20,7 +21,6 @@ export const SessionSchema = z.looseObject({
   session_id: z.coerce.string().min(1),
   user_id: optionalString,
 });
-export type SessionInfo = z.infer<typeof SessionSchema>;
 
 /** Response of POST /api/auth/claim-token. */
 export const ClaimTokenSchema = z.looseObject({
@@ -34,6 +34,7 @@ export const CreditsSchema = z.looseObject({
   frozen: num.catch(0),
   total: num.catch(0),
 });
+/** A credit balance as read from the backend. */
 export type Credits = z.infer<typeof CreditsSchema>;
 
 /** Response of GET /api/state/nemo_agent/me/<sid>/latest. */
@@ -52,6 +53,7 @@ export const StateSchema = z.looseObject({
     .optional()
     .catch(undefined),
 });
+/** A session's state before it is read into a timeline. */
 export type RawState = z.infer<typeof StateSchema>;
 
 /** One entry of the upload response's `files`. */
@@ -101,6 +103,7 @@ export const RenderStatusSchema = z.looseObject({
   error: z.unknown().optional(),
   message: optionalString,
 });
+/** A render's status as the backend reports it. */
 export type RenderStatus = z.infer<typeof RenderStatusSchema>;
 
 /** Body of an error response, as far as it can be read. */

@@ -11,7 +11,7 @@ import { z } from "zod";
 import { type AgentQuestion, isQuestionCall, parseQuestions } from "./questions.js";
 
 /** Largest SSE line or event accepted (characters); a longer one ends the stream. */
-export const MAX_EVENT_CHARS = 16 * 1024 * 1024;
+const MAX_EVENT_CHARS = 16 * 1024 * 1024;
 
 /** A line or event of the stream was larger than the limit: the stream is not read further. */
 export class StreamTooLargeError extends Error {

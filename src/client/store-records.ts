@@ -33,9 +33,9 @@ export const StoredSessionSchema = z.object({
   createdAt: z.number().default(0),
 });
 /** token.json: one cached token per API base URL. */
-export type TokensFile = Record<string, CachedToken>;
+type TokensFile = Record<string, CachedToken>;
 /** sessions.json: the current session per API base URL and skill. */
-export type SessionsFile = Record<string, Record<string, StoredSession>>;
+type SessionsFile = Record<string, Record<string, StoredSession>>;
 /** Reads token.json, keeping the valid entries. */
 export const tokensFile = (raw: Record<string, unknown>, dropped: string[]): TokensFile =>
   keepValid(raw, CachedTokenSchema, dropped);

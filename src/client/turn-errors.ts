@@ -30,7 +30,7 @@ const NOT_CONNECTED = new Set([
 ]);
 
 /** The time limits a stop reason is worded with. */
-export interface StopLimits {
+interface StopLimits {
   streamTimeoutMs: number;
   stallMs: number;
 }

@@ -11,7 +11,7 @@ import { type Timeline, timelineToJSON } from "./timeline.js";
 const DEFAULT_RECOVERY_POLLS = 5;
 
 /** What a recovery polls, how often, and whom it tells about each attempt. */
-export interface RecoveryOptions {
+interface RecoveryOptions {
   sessionId: string;
   /** The timeline before the turn. */
   before: Timeline;

@@ -4,7 +4,7 @@
  */
 
 /** How many updates a replay buffer keeps. */
-export interface ReplayLimits {
+interface ReplayLimits {
   /** While running: past this many, the older half is dropped. */
   running: number;
   /** Once closed: only this many of the last updates stay. */

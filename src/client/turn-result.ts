@@ -20,7 +20,7 @@ export type TurnUpdate =
 export type TurnStatus = "running" | "completed" | "awaiting_input" | "failed" | "cancelled";
 
 /** Why a turn failed, in plain words, with the next step. */
-export interface TurnError {
+interface TurnError {
   /** A NemoErrorKind ("timeout", "stream_failed", "no_credits", "cancelled", ...). */
   kind: string;
   message: string;

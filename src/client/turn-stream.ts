@@ -14,7 +14,7 @@ const UPDATE_TEXT_CHARS = 2_000;
 const MAX_HEADERS_TIMEOUT_MS = 60_000;
 
 /** The message to send and the limits to read its stream under. */
-export interface TurnStreamRequest {
+interface TurnStreamRequest {
   turnId: string;
   sessionId: string;
   message: string;
@@ -27,7 +27,7 @@ export interface TurnStreamRequest {
 }
 
 /** What reading the stream reports back to its turn. */
-export interface TurnStreamHooks {
+interface TurnStreamHooks {
   /** Reports an update: "started", "stalled" and each event (texts cut short). */
   emit(update: TurnUpdate): void;
   /** Takes a whole event into the turn; returns the failure an error event means. */

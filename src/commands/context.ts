@@ -57,7 +57,7 @@ export interface CommandResult {
 }
 
 /** The checked work of one command line. */
-export type CommandRun = (ctx: CommandContext) => Promise<CommandResult>;
+type CommandRun = (ctx: CommandContext) => Promise<CommandResult>;
 
 /** A subcommand: `prepare` checks arguments and flags without any I/O, then the returned run does the work. */
 export interface Command {

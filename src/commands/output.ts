@@ -9,7 +9,7 @@ import { UsageError } from "./context.js";
 export const EXIT = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
 
 /** The `error` member of every JSON failure, as in the MCP tools' results. */
-export interface ErrorJSON {
+interface ErrorJSON {
   kind: string;
   message: string;
   next_step?: string;
@@ -35,7 +35,7 @@ export const COMMAND_WORDS: Vocabulary = {
 };
 
 /** Words a job or client text for the command line (next actions become commands) and scrubs tokens. */
-export function cliWording(text: string): string {
+function cliWording(text: string): string {
   return redact(wordActions(text, COMMAND_WORDS));
 }
 

@@ -10,6 +10,7 @@ import { uploadCommand } from "./upload.js";
 /** What the skills' routing table turns a person's words into. */
 export type RouteAction = "export" | "credits" | "state" | "upload" | "send";
 
+/** What a plain-language request routes to: the action and its arguments. */
 export interface Route {
   action: RouteAction;
   /** Arguments for the action's subcommand: the paths/URLs to upload, or the message to send. */

@@ -2,10 +2,10 @@ import { fileURLToPath } from "node:url";
 import { startSandbox } from "../sandbox/index.js";
 
 /** The last MCP Inspector release that runs on Node 20 (0.16 and later need Node 22). */
-export const INSPECTOR_FOR_NODE_20 = "@modelcontextprotocol/inspector@0.15.0";
+const INSPECTOR_FOR_NODE_20 = "@modelcontextprotocol/inspector@0.15.0";
 
 /** Render polling that suits the sandbox's renders of a second or two (the default, 30 s, suits the real backend). */
-export const SANDBOX_RENDER_POLL_MS = 500;
+const SANDBOX_RENDER_POLL_MS = 500;
 
 /** The Inspector package to run on this Node.js. */
 function inspectorPackage(): string {
@@ -14,7 +14,7 @@ function inspectorPackage(): string {
 }
 
 /** What the sandbox prints at start: what it is, what its renders are, and the lines to paste. */
-export function sandboxBanner(url: string, renders: "timeline" | "stand-in", cli: string): string {
+function sandboxBanner(url: string, renders: "timeline" | "stand-in", cli: string): string {
   const env = `NEMO_API_URL=${url} NEMO_RENDER_POLL_MS=${SANDBOX_RENDER_POLL_MS}`;
   const rendersLine =
     renders === "timeline"

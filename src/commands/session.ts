@@ -5,7 +5,7 @@ import { type Command, type CommandContext, expectNoArgs, stringFlag, UsageError
 const LANGUAGE = /^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$/;
 
 /** The claim link of a session, or undefined (with a note) when NemoVideo could not make one. */
-export async function projectLink(ctx: CommandContext, session: Session): Promise<string | undefined> {
+async function projectLink(ctx: CommandContext, session: Session): Promise<string | undefined> {
   if (!session.taskId) return undefined;
   try {
     return await ctx.runtime.sessions.claimLink(session, ctx.signal);

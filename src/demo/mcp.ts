@@ -64,7 +64,7 @@ export type StateResult = z.infer<z.ZodObject<typeof stateOutput>>;
 export type ExportResult = ExportView;
 
 /** How to start the server child. */
-export interface ServerLaunch {
+interface ServerLaunch {
   /** The built `cli.js`. */
   cli: string;
   env: Record<string, string>;

@@ -186,7 +186,7 @@ export class ProgressBar {
 }
 
 /** A spinner with the latest stage message; on a pipe each new message is one line. */
-export class Spinner {
+class Spinner {
   private message = "Working…";
   private frame = 0;
   private readonly startedAt = Date.now();

@@ -60,7 +60,7 @@ class ServerPool {
 /** The owner name of every request when `--http-auth none` lets one local person in without a bearer. */
 export const LOCAL_OWNER = "local";
 
-export interface HttpFaceOptions {
+interface HttpFaceOptions {
   host: string;
   port: number;
   /** "bearer": every /mcp request must carry the user's token; "none": loopback only, the local token. */
@@ -77,7 +77,7 @@ export interface HttpFaceOptions {
 }
 
 /** A running HTTP face. */
-export interface HttpFace {
+interface HttpFace {
   readonly url: string;
   readonly port: number;
   /** Stops accepting, lets requests in flight finish (at most `graceMs`), then closes every socket. */

@@ -9,7 +9,7 @@ import type { JobStore } from "./store.js";
 import { TurnJobs } from "./turn-jobs.js";
 
 /** What the job layer is built from. */
-export interface JobsOptions {
+interface JobsOptions {
   client: NemoClient;
   sessions: Sessions;
   store: JobStore;

@@ -30,15 +30,10 @@ export const ExportRecordSchema = z.object({
   file_name: z.string().optional(),
 });
 
-/** Any persisted job record. */
-export const JobRecordSchema = z.discriminatedUnion("kind", [TurnRecordSchema, ExportRecordSchema]);
-
 /** A persisted turn. */
 export type TurnRecord = z.infer<typeof TurnRecordSchema>;
 /** A persisted export. */
 export type ExportRecord = z.infer<typeof ExportRecordSchema>;
-/** A persisted turn or export. */
-export type JobRecord = z.infer<typeof JobRecordSchema>;
 
 /** The record of a turn: its view, what it was sent with, and (while it runs) the baseline recovery needs. */
 export function turnRecord(

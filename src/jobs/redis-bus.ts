@@ -20,7 +20,7 @@ return 0
 
 const FINISHED = JSON.stringify({ type: "finished" });
 
-export interface RedisJobBusOptions {
+interface RedisJobBusOptions {
   /** Connection for commands and publishing. */
   redis: Redis;
   /** A second connection, used only for subscriptions. */

@@ -20,7 +20,7 @@ const REMOTE_CANCEL_WAIT_MS = 10_000;
 const turnsModule = () => import("../client/turns.js");
 
 /** What turn jobs need. */
-export interface TurnJobsOptions {
+interface TurnJobsOptions {
   client: NemoClient;
   sessions: Sessions;
   store: JobStore;
@@ -31,7 +31,7 @@ export interface TurnJobsOptions {
 }
 
 /** What one turn is started with. */
-export interface TurnStart {
+interface TurnStart {
   sessionId: string;
   message: string;
   /** Caps this turn's stream time below the configured limit. */

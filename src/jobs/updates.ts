@@ -1,7 +1,7 @@
 import type { TurnUpdate } from "../client/turns.js";
 
 /** A turn update in words, for MCP progress, MCP task status and the CLI's progress line alike. */
-export interface UpdateLine {
+interface UpdateLine {
   /** The update's type; a face may key its progress stages on it. */
   kind: TurnUpdate["type"];
   text: string;

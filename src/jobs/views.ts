@@ -4,7 +4,7 @@ import { NemoError } from "../client/errors.js";
 import type { Turn, TurnResult } from "../client/turns.js";
 
 /** The `error` member of every failed job view (and of the CLI's JSON failures). */
-export const errorShape = z
+const errorShape = z
   .object({
     kind: z.string(),
     message: z.string(),
@@ -14,7 +14,7 @@ export const errorShape = z
   .optional();
 
 /** A question of the backend agent (status awaiting_input). */
-export const questionShape = z.object({
+const questionShape = z.object({
   id: z.string().optional(),
   prompt: z.string(),
   options: z.array(z.string()).optional(),
@@ -76,7 +76,7 @@ export const exportOutput = {
 };
 
 /** A job's failure as reported: kind, message, next step, backend code. */
-export type ErrorView = NonNullable<z.infer<typeof errorShape>>;
+type ErrorView = NonNullable<z.infer<typeof errorShape>>;
 /** What a turn job reports (send_message, get_turn, `send`). */
 export type TurnView = z.infer<z.ZodObject<typeof turnOutput>>;
 /** What an export job reports (export_video, get_export, `export`). */

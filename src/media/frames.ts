@@ -82,19 +82,14 @@ export function parseDuration(banner: string): number | undefined {
 }
 
 /** Options of one contact-sheet run. */
-export interface SheetOptions {
+interface SheetOptions {
   signal?: AbortSignal | undefined;
   /** Limit of the whole run, all ffmpeg calls together (default 30 s). */
   timeoutMs?: number;
 }
 
 /** ffmpeg arguments for a 2×2 sheet of the frames at `times` (seconds), each at most `width` pixels a side. */
-export function sheetArgs(
-  input: string,
-  times: number[],
-  width: number,
-  inputOptions: string[] = [],
-): string[] {
+function sheetArgs(input: string, times: number[], width: number, inputOptions: string[] = []): string[] {
   // A seek before each input jumps to the nearest keyframe: no need to decode the whole video.
   const inputs = times.flatMap((t) => [...inputOptions, "-ss", t.toFixed(3), "-i", input]);
   const scaled = times.map(

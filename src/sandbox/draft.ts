@@ -8,7 +8,7 @@ export interface DraftSegment {
 }
 
 /** Track of the draft: `tt` 0 video, 1 audio, 7 text. */
-export interface DraftTrack {
+interface DraftTrack {
   tt: number;
   m: { name?: string; [key: string]: unknown };
   sg: DraftSegment[];
@@ -23,8 +23,11 @@ export interface Draft {
   [key: string]: unknown;
 }
 
+/** Track type of a video track in a draft. */
 export const TRACK_VIDEO = 0;
+/** Track type of an audio track in a draft. */
 export const TRACK_AUDIO = 1;
+/** Track type of a text (caption) track in a draft. */
 export const TRACK_TEXT = 7;
 
 /** The draft of a new session. */

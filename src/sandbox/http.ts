@@ -12,6 +12,7 @@ export interface RequestContext {
   truncate: boolean;
 }
 
+/** The reason phrase the sandbox sends with each HTTP status it uses. */
 export const MESSAGES: Record<number, string> = {
   400: "bad request",
   401: "unauthorized",
@@ -72,6 +73,7 @@ export function sendText(
   }
 }
 
+/** A request body read whole, or why it could not be. */
 export type BodyResult = { ok: true; raw: string } | { ok: false; reason: "too_large" | "aborted" };
 
 /** Reads a whole (small) request body as UTF-8; stops at `limit` bytes. */
@@ -92,6 +94,7 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Bod
   return { ok: true, raw: Buffer.concat(chunks).toString("utf8") };
 }
 
+/** A request body parsed as JSON, or a failure to parse it. */
 export type JsonResult = { ok: true; value: unknown } | { ok: false };
 
 /** Parses a JSON body; an empty body is `{}`. */

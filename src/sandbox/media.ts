@@ -1,5 +1,5 @@
 import { type MediaType, mediaTypeOf } from "../client/formats.js";
-export type FileType = MediaType;
+type FileType = MediaType;
 
 /** The kind of an accepted file by its extension, or undefined when the backend refuses it (4001). */
 export function fileTypeOf(filename: string): FileType | undefined {

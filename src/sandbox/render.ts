@@ -19,6 +19,7 @@ interface TimelineRenders {
   output(id: string): Promise<RenderOutput | undefined> | undefined;
 }
 
+/** What the render endpoints need: the sandbox state, its own URL and its render settings. */
 export interface RenderDeps {
   state: SandboxState;
   baseUrl: string;

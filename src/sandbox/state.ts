@@ -55,6 +55,7 @@ export interface SessionRecord {
   pendingQuestion?: { id: string; options: string[] };
 }
 
+/** Where a sandbox render job stands. */
 export type RenderStatus = "pending" | "processing" | "completed" | "failed" | "cancelled";
 
 /** An export job. */

@@ -10,7 +10,7 @@ import { randomId, type SandboxState, type SessionRecord, type UploadedFile } fr
 const PROBE_BYTES = 1024 * 1024;
 const MAX_JSON_BYTES = 1024 * 1024;
 
-export interface UploadDeps {
+interface UploadDeps {
   state: SandboxState;
   session: SessionRecord;
   baseUrl: string;
@@ -61,7 +61,7 @@ async function uploadUrls(ctx: RequestContext, deps: UploadDeps): Promise<void> 
 }
 
 /** The last path segment of a URL, decoded; undefined for a URL that is not one. */
-export function filenameFromUrl(url: string): string | undefined {
+function filenameFromUrl(url: string): string | undefined {
   try {
     const segment = new URL(url).pathname.split("/").pop() ?? "";
     const name = decodeURIComponent(segment).trim();

@@ -9,7 +9,7 @@ import type { Logger } from "../log.js";
 export type RootsSource = () => Promise<string[] | undefined>;
 
 /** Hosted mode: the server's disk is not the user's; local paths and downloads only where configured. */
-export interface HostedFiles {
+interface HostedFiles {
   /** NEMO_ALLOWED_DIRS was set: `paths` may read inside it. */
   localPaths: boolean;
   /** NEMO_OUTPUT_DIR was set: exports are downloaded there; otherwise only their URL is returned. */

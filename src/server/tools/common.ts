@@ -5,6 +5,7 @@ import { NemoError } from "../../client/errors.js";
 import { redact } from "../../log.js";
 import { TOOL_WORDS } from "../wording.js";
 
+/** The `session_id` argument: trimmed, non-empty. */
 export const sessionIdInput = z
   .string()
   .trim()
@@ -17,6 +18,7 @@ export const sessionIdInput = z
     "NemoVideo session id; defaults to the current session of the active skill (created on first need)",
   );
 
+/** The `render_id` argument: trimmed, non-empty. */
 export const renderIdInput = z
   .string()
   .trim()
@@ -24,6 +26,7 @@ export const renderIdInput = z
   .max(200)
   .describe("render_id from export_video");
 
+/** The `turn_id` argument: trimmed, non-empty. */
 export const turnIdInput = z
   .string()
   .trim()

@@ -51,7 +51,7 @@ function canElicit(server: McpServer, deps: ServerDeps): boolean {
   return elicitation?.form !== undefined;
 }
 
-export interface ElicitContext {
+interface ElicitContext {
   server: McpServer;
   deps: ServerDeps;
   signal: AbortSignal;

@@ -9,6 +9,7 @@ import type { ServerDeps } from "../context.js";
 import { TIMELINE_URI, viewToolMeta } from "../views/apps.js";
 import { guard, ok, sessionIdInput } from "./common.js";
 
+/** The output schema of get_state: the session, its timeline and a summary. */
 export const stateOutput = {
   session_id: z.string(),
   ...timelineShape,
@@ -16,7 +17,7 @@ export const stateOutput = {
 };
 
 /** The get_state result of a session: typed tracks plus the summary line. */
-export async function stateView(deps: ServerDeps, sessionId: string | undefined, signal?: AbortSignal) {
+async function stateView(deps: ServerDeps, sessionId: string | undefined, signal?: AbortSignal) {
   return deps.sessions.run(sessionId, (session) => sessionStateView(deps, session.sessionId, signal), signal);
 }
 

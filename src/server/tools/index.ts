@@ -25,6 +25,7 @@ export const TOOL_REGISTRARS = {
   cancel_export: registerCancelExportTool,
 } as const;
 
+/** The name of one of our tools. */
 export type ToolName = keyof typeof TOOL_REGISTRARS;
 
 /** Registers every tool; returns them by name. */

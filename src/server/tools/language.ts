@@ -15,7 +15,7 @@ const SCRIPTS: ReadonlyArray<[RegExp, string]> = [
 ];
 
 /** The skill's default language: its SKILL.md frontmatter `language`, else English. */
-export function skillLanguage(deps: ServerDeps): string {
+function skillLanguage(deps: ServerDeps): string {
   const value = deps.skill.frontmatter.language;
   return typeof value === "string" && languageInput.safeParse(value).success ? value.trim() : "en";
 }

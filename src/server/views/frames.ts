@@ -8,7 +8,7 @@ import type { ExportView } from "../../jobs/views.js";
 const CACHE_SIZE = 32;
 
 /** Contact sheets of finished exports, made once per file with the configured or found ffmpeg. */
-export class ContactSheets {
+class ContactSheets {
   private ffmpeg: Promise<string | undefined> | undefined;
   private readonly sheets = new Map<string, Promise<Buffer | undefined>>();
 
@@ -40,7 +40,7 @@ export class ContactSheets {
 const byConfig = new WeakMap<Config, ContactSheets>();
 
 /** The contact-sheet maker of one server configuration. */
-export function contactSheetsFor(config: Config, logger: Logger): ContactSheets {
+function contactSheetsFor(config: Config, logger: Logger): ContactSheets {
   let sheets = byConfig.get(config);
   if (!sheets) {
     sheets = new ContactSheets(config, logger);
