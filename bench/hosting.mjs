@@ -4,65 +4,15 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer, request as httpRequest } from "node:http";
-import { connect, createServer as createNetServer } from "node:net";
 
+import { startRedis as startRedisServer, stopProcess } from "../test/helpers/loopback.mjs";
 import { CLI, median, percentile, round, spawnTracked } from "./lib.mjs";
+
+/** A redis-server this bench kills on exit with its other children. */
+const startRedis = () => startRedisServer(spawnTracked);
 
 const ms = (v) => `${round(v, v < 10 ? 2 : v < 100 ? 1 : 0)} ms`;
 const x = (v) => (Number.isFinite(v) ? `${v.toFixed(2)}x` : "n/a");
-
-async function freePort() {
-  const server = createNetServer();
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** A real redis-server on a free port, persistence off. */
-async function startRedis() {
-  const port = await freePort();
-  const child = spawnTracked(
-    "redis-server",
-    [
-      "--port",
-      String(port),
-      "--bind",
-      "127.0.0.1",
-      "--save",
-      "",
-      "--appendonly",
-      "no",
-      "--loglevel",
-      "warning",
-    ],
-    { stdio: "ignore" },
-  );
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const ok = await new Promise((resolve) => {
-      const s = connect(port, "127.0.0.1");
-      s.once("connect", () => s.write("PING\r\n"));
-      s.once("data", (d) => {
-        s.destroy();
-        resolve(d.toString().startsWith("+PONG"));
-      });
-      s.once("error", () => resolve(false));
-    });
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error("redis-server did not start");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return { url: `redis://127.0.0.1:${port}`, stop: () => stop(child) };
-}
-
-function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once("exit", resolve);
-    child.kill("SIGTERM");
-  });
-}
 
 /** One `dist/cli.js --http` child on a free port. */
 async function startInstance(env) {
@@ -90,7 +40,7 @@ async function startInstance(env) {
     });
     child.once("exit", (code) => reject(new Error(`instance exited ${code}: ${stderr}`)));
   });
-  return { url, pid: child.pid, stop: () => stop(child) };
+  return { url, pid: child.pid, stop: () => stopProcess(child, "SIGTERM") };
 }
 
 /** A round-robin proxy over `targets` (what a plain load balancer does). */
