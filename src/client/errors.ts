@@ -1,8 +1,6 @@
 import { redact } from "../log.js";
-import { ACCEPTED_FORMATS } from "./formats.js";
 import { act } from "./actions.js";
-
-export { ACCEPTED_FORMATS, MAX_UPLOAD_BYTES } from "./formats.js";
+import { ACCEPTED_FORMATS } from "./formats.js";
 
 /** Machine-readable kind of every failure the client reports. */
 export type NemoErrorKind =

@@ -1,4 +1,4 @@
-import { ACCEPTED_FORMATS } from "../client/errors.js";
+import { ACCEPTED_FORMATS } from "../client/formats.js";
 import type { CliValues, Command, CommandFlag } from "./context.js";
 import { UsageError } from "./context.js";
 import { creditsCommand } from "./credits.js";

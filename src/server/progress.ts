@@ -50,5 +50,3 @@ export class ProgressReporter {
     this.extra.sendNotification({ method: "notifications/progress", params }).catch(() => {});
   }
 }
-
-export { sizeOf } from "../client/paths.js";

@@ -23,11 +23,11 @@ import { tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
 import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { MAX_UPLOAD_BYTES } from "../../src/client/errors.js";
+import { MAX_UPLOAD_BYTES } from "../../src/client/formats.js";
 import { type Sandbox, startSandbox } from "../../src/sandbox/index.js";
 import { startChild, stopChild } from "../helpers/mcp-child.js";
-import { FIXTURES } from "../helpers/paths.js";
 import { type MemoryServer, startMemoryServer } from "../helpers/mcp-memory.js";
+import { FIXTURES } from "../helpers/paths.js";
 import { startRawServer } from "../helpers/security-stdio.js";
 import { within } from "../helpers/within.js";
 

@@ -4,7 +4,6 @@ import { join, resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { NemoClient, SkillIdentity } from "../../src/client/client.js";
 import {
-  ACCEPTED_FORMATS,
   AuthError,
   BackendError,
   CancelledError,
@@ -20,17 +19,18 @@ import {
   TimeoutError,
   UnsupportedFileError,
 } from "../../src/client/errors.js";
+import { ACCEPTED_FORMATS } from "../../src/client/formats.js";
 import { submitRender } from "../../src/client/render.js";
 import { CreditsSchema } from "../../src/client/schemas.js";
 import { Sessions } from "../../src/client/sessions.js";
 import { fetchCredits, fetchState } from "../../src/client/state.js";
+import type { StateStore } from "../../src/client/store.js";
 import { uploadUrls } from "../../src/client/upload.js";
 import { loadConfig } from "../../src/config.js";
 import { Logger } from "../../src/log.js";
 import { type FaultKind, type RecordedRequest, type Sandbox, startSandbox } from "../../src/sandbox/index.js";
-import type { StateStore } from "../../src/client/store.js";
-import { makeClient } from "../helpers/client.js";
 import { resolveSkill, type SkillInfo, skillHeaders } from "../../src/skills.js";
+import { makeClient } from "../helpers/client.js";
 
 const WEB = "https://nemovideo.test";
 const _VOICEOVER: SkillIdentity = { name: "ai-voiceover-for", version: "1.0.0", platform: "unknown" };

@@ -1,12 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
-  ACCEPTED_FORMATS,
   AuthError,
   BackendError,
   CancelledError,
   FileTooLargeError,
   isAbortError,
-  MAX_UPLOAD_BYTES,
   MissingClientIdError,
   NemoError,
   NetworkError,
@@ -18,6 +16,7 @@ import {
   TimeoutError,
   UnsupportedFileError,
 } from "../../src/client/errors.js";
+import { ACCEPTED_FORMATS, MAX_UPLOAD_BYTES } from "../../src/client/formats.js";
 
 const WEB = "https://nemovideo.test";
 const anonymous = { userToken: false, userId: "anon_42", webUrl: WEB };

@@ -3,10 +3,10 @@ import { pathToFileURL } from "node:url";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { ExportProgress } from "../../client/export.js";
+import { mb, sizeOf } from "../../client/paths.js";
 import { type ExportView, wordView } from "../../jobs/views.js";
+import { type ProgressExtra, ProgressReporter } from "../progress.js";
 import { TOOL_WORDS } from "../wording.js";
-import { mb } from "../../client/paths.js";
-import { type ProgressExtra, ProgressReporter, sizeOf } from "../progress.js";
 import { ok } from "./common.js";
 
 /** Turns an ExportView into the tool result, with the downloaded MP4 as a resource_link. */

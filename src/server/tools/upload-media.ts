@@ -1,9 +1,10 @@
 import type { McpServer, RegisteredTool } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { InvalidInputError } from "../../client/errors.js";
+import { sizeOf } from "../../client/paths.js";
 import type { UploadResult } from "../../client/upload.js";
 import type { ServerDeps } from "../context.js";
-import { ProgressReporter, sizeOf } from "../progress.js";
+import { ProgressReporter } from "../progress.js";
 import { guard, ok, sessionIdInput } from "./common.js";
 
 const fileOut = z.object({
